@@ -6,7 +6,7 @@ suppressPackageStartupMessages(library(tessera))
 ref <- Sys.getenv("COLIDE_REF")
 py <- Sys.getenv("PYTHON", "/usr/bin/python3")
 here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
-ref_commit <- if (nzchar(ref)) {
+ref_commit <- if (nzchar(Sys.getenv("COLIDE_REF_COMMIT"))) Sys.getenv("COLIDE_REF_COMMIT") else if (nzchar(ref)) {
   tryCatch(system2("git", c("-C", ref, "rev-parse", "--short", "HEAD"), stdout = TRUE, stderr = FALSE),
            error = function(e) "unknown", warning = function(w) "unknown")
 } else NA_character_
