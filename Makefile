@@ -23,6 +23,7 @@ deps:
 
 # The C++ library and its doctest tests.
 build: deps
+	mkdir -p $(BUILD)
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=Release -DTESSERA_WERROR=ON > $(BUILD)/cmake-configure.log 2>&1 || { cat $(BUILD)/cmake-configure.log; exit 1; }
 	cmake --build $(BUILD)/cmake -j $(JOBS)
 
@@ -40,13 +41,24 @@ cpp-consumer: build
 
 # The R package: assembled in $(STAGE), built without vignettes (the heavy
 # reproductions render with `make vignettes`).
-rpkg: deps
+# Everything the R package is made from: the tarball is rebuilt only when one changes.
+RPKG_INPUTS := $(shell find rpkg core data tools/assemble-rpkg -type f 2>/dev/null) \
+               core/include/tessera/version.hpp
+RINSTALLED  := $(RLIB)/tessera/DESCRIPTION
+
+rpkg: deps $(TARBALL)
+
+$(TARBALL): $(RPKG_INPUTS)
+	mkdir -p $(BUILD)
 	tools/assemble-rpkg $(STAGE)
 	cd $(BUILD) && R CMD build --no-build-vignettes --no-manual stage/tessera > rbuild.log 2>&1 || { cat rbuild.log; exit 1; }
 
-rinstall: rpkg
+rinstall: deps $(RINSTALLED)
+
+$(RINSTALLED): $(TARBALL)
 	mkdir -p $(RLIB)
 	MAKEFLAGS="-j$(JOBS)" R CMD INSTALL -l $(RLIB) $(TARBALL) > $(BUILD)/rinstall.log 2>&1 || { tail -50 $(BUILD)/rinstall.log; exit 1; }
+	touch $@
 
 rtest: rinstall
 	$(R_ENV) Rscript tools/run-r-tests.R rpkg/tests/testthat

@@ -10,4 +10,4 @@ res <- as.data.frame(testthat::test_dir(dir, package = "tessera", load_package =
 failed <- sum(res$failed) + sum(res$error)
 passed <- sum(res$nb) - sum(res$failed) - sum(res$skipped)
 cat(sprintf("testthat: %d passed, %d failed, %d skipped\n", passed, failed, sum(res$skipped)))
-quit(status = if (failed > 0) 1 else 0)
+quit(save = "no", status = if (failed > 0) 1 else 0)

@@ -22,6 +22,9 @@
 #'   deviation for the non-equal-variance model.
 #' @param max_retries Retries of a stage that leaves the log-det domain (each raises
 #'   `s` by 0.1 and halves `lr`) before giving up.
+#' @param zero_diagonal Hold the diagonal of `W` at zero. By default it is free, as in the
+#'   paper and the reference code, and the acyclicity term pushes self-loops to zero; on badly
+#'   scaled data the score can swamp it, which the fit reports as not converged.
 #' @return A list of class `tessera_dag_control`.
 #' @examples
 #' dag_control(stages = 4, s = c(1, .9, .8, .7), warm_iter = 2e4, max_iter = 7e4)
@@ -29,26 +32,28 @@
 dag_control <- function(stages = 5, s = c(1, 0.9, 0.8, 0.7, 0.6), warm_iter = 3e4,
                         max_iter = 6e4, lr = 3e-4, mu_init = 1, mu_factor = 0.1,
                         beta1 = 0.99, beta2 = 0.999, checkpoint = 1000, tol = 1e-6,
-                        sigma_floor = 1e-3, max_retries = 50) {
-  check_whole(stages, "stages", min = 1)
+                        sigma_floor = 1e-3, max_retries = 50, zero_diagonal = FALSE) {
+  check_whole(stages, "stages", min = 1, max = 1e4)
   if (!is.numeric(s) || length(s) < 1 || anyNA(s) || any(!is.finite(s)) || any(s <= 0)) {
     cli::cli_abort("{.arg s} must be a vector of positive numbers (one per stage).")
   }
-  check_whole(warm_iter, "warm_iter", min = 1)
-  check_whole(max_iter, "max_iter", min = 1)
+  check_whole(warm_iter, "warm_iter", min = 1, max = 1e12)
+  check_whole(max_iter, "max_iter", min = 1, max = 1e12)
   check_number(lr, "lr", min = 0, min_inclusive = FALSE)
   check_number(mu_init, "mu_init", min = 0, min_inclusive = FALSE)
   check_number(mu_factor, "mu_factor", min = 0, max = 1, min_inclusive = FALSE)
-  check_number(beta1, "beta1", min = 0, max = 1 - 1e-12, min_inclusive = FALSE)
-  check_number(beta2, "beta2", min = 0, max = 1 - 1e-12, min_inclusive = FALSE)
-  check_whole(checkpoint, "checkpoint", min = 1)
+  check_number(beta1, "beta1", min = 0, max = 1, min_inclusive = FALSE, max_inclusive = FALSE)
+  check_number(beta2, "beta2", min = 0, max = 1, min_inclusive = FALSE, max_inclusive = FALSE)
+  check_whole(checkpoint, "checkpoint", min = 1, max = 1e12)
   check_number(tol, "tol", min = 0)
   check_number(sigma_floor, "sigma_floor", min = 0, min_inclusive = FALSE)
-  check_whole(max_retries, "max_retries", min = 0)
+  check_whole(max_retries, "max_retries", min = 0, max = 1e4)
+  check_flag(zero_diagonal, "zero_diagonal")
   structure(list(stages = stages, s = as.numeric(s), warm_iter = warm_iter, max_iter = max_iter,
                  lr = lr, mu_init = mu_init, mu_factor = mu_factor, beta1 = beta1, beta2 = beta2,
                  checkpoint = checkpoint, tol = tol, sigma_floor = sigma_floor,
-                 max_retries = max_retries), class = "tessera_dag_control")
+                 max_retries = max_retries, zero_diagonal = zero_diagonal),
+            class = "tessera_dag_control")
 }
 
 #' CoLiDE: linear DAG learning with concomitant noise-scale estimation
@@ -129,6 +134,11 @@ fit_dag <- function(x, score, lambda, threshold, control, w_init, verbose, call,
   if (!inherits(control, "tessera_dag_control")) {
     cli::cli_abort("{.arg control} must be made by {.fn dag_control}.", call = env)
   }
+  # Re-validate: a control edited after construction gets the same checks.
+  fields <- unclass(control)[intersect(names(control), names(formals(dag_control)))]
+  control <- tryCatch(do.call(dag_control, fields), error = function(e) {
+    cli::cli_abort(c("{.arg control} is invalid.", "x" = conditionMessage(e)), call = env)
+  })
   d <- ncol(x)
   if (!is.null(w_init)) {
     if (!is.matrix(w_init) || !is.numeric(w_init) || any(dim(w_init) != d)) {
@@ -142,6 +152,10 @@ fit_dag <- function(x, score, lambda, threshold, control, w_init, verbose, call,
   dimnames(res$W) <- dimnames(res$W_raw) <- list(nodes, nodes)
   if (length(res$sigma) == d) names(res$sigma) <- names(res$sigma_floor) <- nodes
   names(res$center) <- nodes
+  if (!res$converged) {
+    cli::cli_warn(c("The {method_label(list(method = score))} fit did not converge.", "i" = res$message),
+                  call = env)
+  }
   res$control <- control
   res$control$s <- res$s
   res$s <- NULL
@@ -165,9 +179,9 @@ method_label <- function(object) {
 #' dag_edges(W)
 #' @export
 dag_edges <- function(object, raw = FALSE) {
+  check_flag(raw, "raw")
   W <- if (inherits(object, "tessera_dag")) (if (raw) object$W_raw else object$W) else object
-  W <- as_numeric_matrix(W, "object")
-  if (nrow(W) != ncol(W)) cli::cli_abort("{.arg object} must be a square adjacency matrix.")
+  W <- as_adjacency(W, arg = "object")
   nodes <- colnames(W)
   idx <- which(W != 0, arr.ind = TRUE)
   out <- data.frame(from = nodes[idx[, 1]], to = nodes[idx[, 2]], weight = W[idx],
@@ -260,7 +274,9 @@ glance.tessera_dag <- function(x, ...) {
 }
 
 #' @export
-plot.tessera_dag <- function(x, main = method_label(x), ...) plot_dag(x$W, main = main, ...)
+plot.tessera_dag <- function(x, main = method_label(x), layout = NULL, ...) {
+  plot_dag(x$W, main = main, layout = layout, ...)
+}
 
 #' Draw a directed graph
 #'
@@ -272,16 +288,25 @@ plot.tessera_dag <- function(x, main = method_label(x), ...) plot_dag(x$W, main 
 #'   (then give `nodes`).
 #' @param nodes Node names, for an edge data frame.
 #' @param main Title.
+#' @param layout Optional `d x 2` matrix of node coordinates (rows in node order),
+#'   for example the value of an earlier call, so that several graphs share positions.
 #' @param ... Passed to [graphics::plot()].
-#' @return `W` as an adjacency matrix, invisibly.
+#' @return The node coordinates used (a `d x 2` matrix with node names), invisibly.
 #' @examples
 #' plot_dag(sachs_consensus, nodes = setdiff(names(sachs), "condition"), main = "Sachs consensus")
 #' @export
-plot_dag <- function(W, nodes = NULL, main = NULL, ...) {
+plot_dag <- function(W, nodes = NULL, main = NULL, layout = NULL, ...) {
   W <- as_adjacency(W, nodes, "W")
   d <- nrow(W)
   labels <- colnames(W)
-  if (requireNamespace("igraph", quietly = TRUE) && d > 1) {
+  if (!is.null(layout)) {
+    if (!is.matrix(layout) || !is.numeric(layout) || nrow(layout) != d || ncol(layout) != 2 ||
+        anyNA(layout)) {
+      cli::cli_abort("{.arg layout} must be a numeric {d} x 2 matrix of node coordinates.")
+    }
+    if (!is.null(rownames(layout)) && all(labels %in% rownames(layout))) layout <- layout[labels, , drop = FALSE]
+    xy <- layout
+  } else if (requireNamespace("igraph", quietly = TRUE) && d > 1) {
     g <- igraph::graph_from_adjacency_matrix((W != 0) * 1, mode = "directed")
     xy <- igraph::layout_with_kk(g)
     xy <- apply(xy, 2, function(v) if (diff(range(v)) > 0) 2 * (v - min(v)) / diff(range(v)) - 1 else v * 0)
@@ -304,14 +329,23 @@ plot_dag <- function(W, nodes = NULL, main = NULL, ...) {
   }
   graphics::points(xy, pch = 21, cex = 4.5, bg = "white")
   graphics::text(xy, labels = labels, cex = 0.7)
-  invisible(W)
+  xy <- unname(as.matrix(xy))
+  rownames(xy) <- labels
+  invisible(xy)
 }
 
 # An adjacency matrix from a matrix, a DAG fit or an edge data frame (from, to[, weight]).
 as_adjacency <- function(x, nodes = NULL, arg = "x", call = parent.frame()) {
   if (inherits(x, "tessera_dag")) return(x$W)
   if (is.data.frame(x) && all(c("from", "to") %in% names(x))) {
-    if (is.null(nodes)) nodes <- unique(c(as.character(x$from), as.character(x$to)))
+    ends <- c(as.character(x$from), as.character(x$to))
+    if (anyNA(ends) || any(!nzchar(ends))) {
+      cli::cli_abort("{.arg {arg}} has missing or empty node names in {.field from}/{.field to}.", call = call)
+    }
+    if ("weight" %in% names(x) && (!is.numeric(x$weight) || any(!is.finite(x$weight)))) {
+      cli::cli_abort("{.arg {arg}}'s {.field weight} column must hold finite numbers.", call = call)
+    }
+    if (is.null(nodes)) nodes <- unique(ends)
     unknown <- setdiff(c(as.character(x$from), as.character(x$to)), nodes)
     if (length(unknown)) {
       cli::cli_abort("{.arg {arg}} names node{?s} {.val {unknown}} that {?is/are} not among the nodes.",
@@ -326,6 +360,9 @@ as_adjacency <- function(x, nodes = NULL, arg = "x", call = parent.frame()) {
   if (nrow(W) != ncol(W)) {
     cli::cli_abort("{.arg {arg}} must be a square adjacency matrix, not {nrow(W)} x {ncol(W)}.",
                    call = call)
+  }
+  if (any(!is.finite(W))) {
+    cli::cli_abort("{.arg {arg}} must contain only finite values (no NA, NaN or Inf).", call = call)
   }
   if (is.null(rownames(W))) rownames(W) <- colnames(W)
   W
@@ -352,9 +389,15 @@ as_adjacency <- function(x, nodes = NULL, arg = "x", call = parent.frame()) {
 #' dag_metrics(est, truth)
 #' @export
 dag_metrics <- function(estimate, truth) {
-  nodes <- NULL
-  for (obj in list(estimate, truth)) {
-    if (is.null(nodes) && !is.data.frame(obj)) nodes <- colnames(as_adjacency(obj, arg = "estimate"))
+  # Nodes: from whichever argument is a matrix or fit; for two edge lists, their union.
+  is_edges <- function(obj) is.data.frame(obj) && all(c("from", "to") %in% names(obj))
+  nodes <- if (!is_edges(estimate)) {
+    colnames(as_adjacency(estimate, arg = "estimate"))
+  } else if (!is_edges(truth)) {
+    colnames(as_adjacency(truth, arg = "truth"))
+  } else {
+    unique(c(as.character(truth$from), as.character(truth$to),
+             as.character(estimate$from), as.character(estimate$to)))
   }
   E <- as_adjacency(estimate, nodes, "estimate")
   Tm <- as_adjacency(truth, if (is.null(nodes)) colnames(E) else nodes, "truth")
@@ -423,7 +466,7 @@ is_dag <- function(W) {
 #' @param variance `"equal"` (every noise variance `noise_variance`) or `"nonequal"`
 #'   (variances drawn uniformly on `nv_range`).
 #' @param noise_variance The common noise variance for `variance = "equal"`.
-#' @param nv_range Range of the non-equal variances.
+#' @param nv_range Range of the non-equal variances (positive).
 #' @param weight_range `c(low, high)` for the absolute edge weights.
 #' @param seed A non-negative whole number; `NULL` draws one from R's RNG.
 #' @return A list: `x` (n x d, columns `X1`...), `W` (the true weighted adjacency),
@@ -449,8 +492,10 @@ simulate_sem <- function(n, d, edges = min(2 * d, d * (d - 1) / 2), graph = c("e
   check_number(noise_variance, "noise_variance", min = 0, min_inclusive = FALSE)
   for (nm in c("nv_range", "weight_range")) {
     r <- get(nm)
-    if (!is.numeric(r) || length(r) != 2 || anyNA(r) || any(!is.finite(r)) || r[1] > r[2] || r[1] < 0) {
-      cli::cli_abort("{.arg {nm}} must be two non-negative numbers {.code c(low, high)} with low <= high.")
+    positive <- nm == "nv_range" && variance == "nonequal"
+    if (!is.numeric(r) || length(r) != 2 || anyNA(r) || any(!is.finite(r)) || r[1] > r[2] || r[1] < 0 ||
+        (positive && r[1] <= 0)) {
+      cli::cli_abort("{.arg {nm}} must be two {if (positive) 'positive' else 'non-negative'} numbers {.code c(low, high)} with low <= high.")
     }
   }
   seed <- resolve_seed(seed)

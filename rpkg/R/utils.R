@@ -20,21 +20,23 @@ call_core <- function(expr, call = parent.frame()) {
 # The seed argument: NULL draws one from R's RNG, so set.seed() makes runs repeatable.
 resolve_seed <- function(seed, arg = "seed", call = parent.frame()) {
   if (is.null(seed)) return(floor(stats::runif(1, 0, .Machine$integer.max)))
-  if (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed) || seed < 0 || seed != floor(seed)) {
-    cli::cli_abort(c("{.arg {arg}} must be a single non-negative whole number or NULL.",
+  if (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed) || seed < 0 || seed != floor(seed) ||
+      seed > 2^53) {
+    cli::cli_abort(c("{.arg {arg}} must be a single whole number from 0 to 2^53, or NULL.",
                      "x" = "You supplied {.val {format(seed)}}."), call = call)
   }
   as.numeric(seed)
 }
 
 check_number <- function(x, arg, min = -Inf, max = Inf, min_inclusive = TRUE,
-                         call = parent.frame()) {
+                         max_inclusive = TRUE, call = parent.frame()) {
   ok <- is.numeric(x) && length(x) == 1L && !is.na(x) && is.finite(x)
   if (ok) ok <- if (min_inclusive) x >= min else x > min
-  if (ok) ok <- x <= max
+  if (ok) ok <- if (max_inclusive) x <= max else x < max
   if (!ok) {
     bound <- if (is.finite(min) && is.finite(max)) {
-      sprintf("in %s%s, %s]", if (min_inclusive) "[" else "(", format(min), format(max))
+      sprintf("in %s%s, %s%s", if (min_inclusive) "[" else "(", format(min), format(max),
+              if (max_inclusive) "]" else ")")
     } else if (is.finite(min)) {
       sprintf("%s %s", if (min_inclusive) ">=" else ">", format(min))
     } else if (is.finite(max)) {
@@ -47,8 +49,8 @@ check_number <- function(x, arg, min = -Inf, max = Inf, min_inclusive = TRUE,
   invisible(x)
 }
 
-check_whole <- function(x, arg, min = 1, call = parent.frame()) {
-  check_number(x, arg, min = min, call = call)
+check_whole <- function(x, arg, min = 1, max = .Machine$integer.max, call = parent.frame()) {
+  check_number(x, arg, min = min, max = max, call = call)
   if (x != floor(x)) {
     cli::cli_abort(c("{.arg {arg}} must be a whole number.", "x" = "You supplied {.val {x}}."),
                    call = call)
@@ -79,7 +81,26 @@ as_numeric_matrix <- function(x, arg = "x", call = parent.frame()) {
     cli::cli_abort(c("{.arg {arg}} must be a numeric matrix or a data frame of numeric columns.",
                      "x" = "You supplied {.cls {class(x)}}."), call = call)
   }
+  if (nrow(x) == 0L || ncol(x) == 0L) {
+    cli::cli_abort("{.arg {arg}} must have at least one row and one column, not {nrow(x)} x {ncol(x)}.",
+                   call = call)
+  }
   storage.mode(x) <- "double"
-  if (is.null(colnames(x))) colnames(x) <- paste0("V", seq_len(ncol(x)))
+  # Missing or empty names (as cbind() leaves) become V<position>; duplicates are an error.
+  nm <- colnames(x)
+  if (is.null(nm)) nm <- rep("", ncol(x))
+  blank <- is.na(nm) | !nzchar(nm)
+  nm[blank] <- paste0("V", which(blank))
+  colnames(x) <- nm
+  check_names(nm, arg, call)
   x
+}
+
+# Column (node) names must be unique: they identify nodes and coefficients.
+check_names <- function(nm, arg, call = parent.frame()) {
+  dup <- unique(nm[duplicated(nm)])
+  if (length(dup)) {
+    cli::cli_abort("{.arg {arg}} has duplicated column names: {.val {dup}}. Make them unique.", call = call)
+  }
+  invisible(nm)
 }

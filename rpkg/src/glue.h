@@ -75,4 +75,8 @@ inline tessera::runtime_context r_context(bool verbose, progress_bar* bar) {
   }                                                                      \
   catch (tessera::numerical_error & e) {                                 \
     Rcpp::stop(std::string("tessera_numerical_error: ") + e.what());     \
+  }                                                                      \
+  catch (std::bad_alloc&) {                                              \
+    Rcpp::stop("tessera_invalid_argument: not enough memory for a problem of this size: " \
+               "reduce the number of variables or observations.");     \
   }

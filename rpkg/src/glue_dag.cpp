@@ -37,6 +37,7 @@ Rcpp::List dag_fit_cpp(const arma::mat& x, const std::string& score, double lamb
   o.tol = Rcpp::as<double>(control["tol"]);
   o.sigma_floor = Rcpp::as<double>(control["sigma_floor"]);
   o.max_retries = Rcpp::as<int>(control["max_retries"]);
+  o.zero_diagonal = Rcpp::as<bool>(control["zero_diagonal"]);
   if (w_init.isNotNull()) o.w_init = Rcpp::as<arma::mat>(w_init.get());
 
   tessera_r::progress_bar bar(verbose, "Fitting the DAG path");

@@ -335,3 +335,50 @@ TEST_CASE("fit: the context's interrupt stops a long fit cleanly") {
   ctx.interrupt_requested = [&] { return ++calls > 3; };
   CHECK_THROWS_AS(fit_linear_dag(sim.X, score_type::colide_ev, path_options{}, ctx), tessera::interrupted);
 }
+
+TEST_CASE("fit: scale problems, self-loops and w_init outside the domain are reported") {
+  sem_options o;
+  o.n_nodes = 4;
+  o.n_edges = 4;
+  o.n_samples = 300;
+  const auto sim = simulate_sem(o, 12);
+  path_options p;
+  p.warm_iter = 2000;
+  p.max_iter = 4000;
+  CHECK_THROWS_WITH_AS(fit_linear_dag(sim.X * 1e-200, score_type::colide_ev, p), doctest::Contains("underflow"),
+                       tessera::invalid_argument);
+  CHECK_THROWS_WITH_AS(fit_linear_dag(sim.X * 1e200, score_type::colide_ev, p), doctest::Contains("overflow"),
+                       tessera::invalid_argument);
+  // At a scale of 1e8 the score swamps h: columns regress on themselves. Either the fit
+  // says so, or (with zero_diagonal) the diagonal is held at zero.
+  const dag_fit swamped = fit_linear_dag(sim.X * 1e8, score_type::colide_ev, p);
+  if (arma::abs(swamped.W_raw.diag()).max() > p.threshold) {
+    CHECK_FALSE(swamped.converged);
+    CHECK(swamped.message.find("self-loop") != std::string::npos);
+  }
+  path_options zd = p;
+  zd.zero_diagonal = true;
+  const dag_fit masked = fit_linear_dag(sim.X * 1e8, score_type::colide_ev, zd);
+  CHECK(arma::abs(masked.W_raw.diag()).max() == 0.0);
+  path_options far = p;
+  far.w_init = arma::mat(4, 4, arma::fill::ones);
+  far.w_init.diag().zeros();
+  CHECK_THROWS_WITH_AS(fit_linear_dag(sim.X, score_type::colide_ev, far), doctest::Contains("log-det domain"),
+                       tessera::invalid_argument);
+}
+
+TEST_CASE("simulate_sem and draws: degenerate ranges and scale-free sizes") {
+  rng_engine rng = make_rng(1);
+  CHECK(draw_uniform(rng, 2.0, 2.0) == 2.0);
+  sem_options o;
+  o.n_nodes = 5;
+  o.n_edges = 4;
+  o.weight_low = o.weight_high = 1.0;  // used to hang in Boost's sampler
+  const auto sim = simulate_sem(o, 3);
+  CHECK(arma::all(arma::nonzeros(arma::abs(sim.W)) == 1.0));
+  o.nv_low = 0;  // unused with equal variances: accepted
+  CHECK_NOTHROW(simulate_sem(o, 3));
+  CHECK_THROWS_WITH_AS(simulate_graph(10, 4, graph_type::scale_free, 1), doctest::Contains("at least n_nodes / 2"),
+                       tessera::invalid_argument);
+  CHECK(arma::accu(simulate_graph(10, 0, graph_type::scale_free, 1)) == 0.0);
+}

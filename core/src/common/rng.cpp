@@ -22,6 +22,7 @@ rng_engine make_rng(std::uint64_t seed, std::uint64_t stream) {
 double draw_uniform(rng_engine& rng) { return boost::random::uniform_01<double>()(rng); }
 
 double draw_uniform(rng_engine& rng, double lo, double hi) {
+  if (!(hi > lo)) return lo;  // a degenerate interval (Boost's sampler would never return)
   return boost::random::uniform_real_distribution<double>(lo, hi)(rng);
 }
 

@@ -113,6 +113,12 @@ void validate_options(const path_options& o, score_type score, arma::uword d) {
             "`w_init` must be a " + std::to_string(d) + " x " + std::to_string(d) +
                 " matrix (one row and column per variable).");
     check_finite(o.w_init, "w_init");
+    require(!o.zero_diagonal || arma::all(o.w_init.diag() == 0),
+            "`w_init` must have a zero diagonal when `zero_diagonal` is true.");
+    const double rho = arma::abs(arma::eig_gen(o.w_init % o.w_init)).max();
+    require(rho < o.s.front(), "`w_init` lies outside the log-det domain of the first stage: the spectral "
+                               "radius of w_init o w_init is " + format_number(rho) + ", which must be below s[1] = " +
+                               format_number(o.s.front()) + ". Scale `w_init` down or raise `s`.");
   }
 }
 
@@ -199,6 +205,7 @@ class path_solver {
       grad += o_.lambda * arma::sign(W);
       grad *= mu;
       grad += 2.0 * (W % Minv.t());
+      if (o_.zero_diagonal) grad.diag().zeros();  // the diagonal of W stays at zero
       dir = adam_.direction(grad);
       W -= lr * dir;
       refresh();
@@ -290,6 +297,14 @@ dag_fit fit_linear_dag(const arma::mat& X, score_type score, const path_options&
   fit.center = arma::mean(X, 0).t();
   const arma::mat Xc = center_columns(X);
   const arma::mat S = (Xc.t() * Xc) / static_cast<double>(n);
+  for (arma::uword j = 0; j < d; ++j) {
+    if (!std::isfinite(S(j, j)) || !(S(j, j) > 0)) {
+      throw invalid_argument("the variance of column " + std::to_string(j + 1) + " of `x` is " +
+                             (std::isfinite(S(j, j)) ? "too small to represent (underflow)" : "too large to represent (overflow)") +
+                             ": rescale `x`, for example standardise its columns.");
+    }
+  }
+  require(S.is_finite(), "the covariances of `x` overflow: rescale `x`, for example standardise its columns.");
   check_not_collinear(S, n);
 
   const arma::vec sd = arma::sqrt(S.diag());
@@ -371,6 +386,13 @@ dag_fit fit_linear_dag(const arma::mat& X, score_type score, const path_options&
   to_dag_result dag = to_dag(W, options.threshold);
   fit.W = dag.W;
   fit.n_pruned = dag.n_pruned;
+  const double self_loop = arma::abs(W.diag()).max();
+  if (fit.converged && self_loop > options.threshold) {
+    fit.converged = false;
+    msg << "the path ended with a self-loop of weight " << format_number(self_loop)
+        << " (above the threshold): the score dominated the acyclicity term. Standardise `x`, "
+           "or use more stages, a smaller `lr` or `zero_diagonal`.";
+  }
   if (fit.converged) {
     msg << "finished " << options.stages << " stages in " << fit.total_iterations << " Adam steps";
     if (fit.n_pruned > 0) msg << "; " << fit.n_pruned << " edge(s) above the threshold removed to break cycles";

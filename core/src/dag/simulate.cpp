@@ -16,8 +16,14 @@ namespace tessera::dag {
 
 namespace {
 
-void validate_graph_args(arma::uword n_nodes, arma::uword n_edges) {
+void validate_graph_args(arma::uword n_nodes, arma::uword n_edges, graph_type graph) {
   require(n_nodes >= 1, "`n_nodes` must be at least 1.");
+  if (graph == graph_type::scale_free && n_edges > 0) {
+    require(std::lround(static_cast<double>(n_edges) / static_cast<double>(n_nodes)) >= 1,
+            "a scale-free graph attaches m = round(n_edges / n_nodes) edges per node, so `n_edges` (" +
+                std::to_string(n_edges) + ") must be at least n_nodes / 2 (" + format_number(0.5 * n_nodes) +
+                ") or 0.");
+  }
   const double max_edges = 0.5 * static_cast<double>(n_nodes) * static_cast<double>(n_nodes - 1);
   require(static_cast<double>(n_edges) <= max_edges,
           "`n_edges` (" + std::to_string(n_edges) + ") exceeds the " +
@@ -93,18 +99,20 @@ arma::mat simulate_graph_with(arma::uword d, arma::uword e, graph_type graph, rn
 }  // namespace
 
 arma::mat simulate_graph(arma::uword n_nodes, arma::uword n_edges, graph_type graph, std::uint64_t seed) {
-  validate_graph_args(n_nodes, n_edges);
+  validate_graph_args(n_nodes, n_edges, graph);
   rng_engine rng = make_rng(seed);
   return simulate_graph_with(n_nodes, n_edges, graph, rng);
 }
 
 sem_sample simulate_sem(const sem_options& o, std::uint64_t seed) {
-  validate_graph_args(o.n_nodes, o.n_edges);
+  validate_graph_args(o.n_nodes, o.n_edges, o.graph);
   require(o.n_samples >= 1, "`n_samples` must be at least 1.");
   check_positive(o.variance, "variance");
-  check_positive(o.nv_low, "nv_low");
-  require(std::isfinite(o.nv_high) && o.nv_high >= o.nv_low,
-          "`nv_high` must be finite and at least `nv_low`.");
+  if (!o.equal_variance) {
+    check_positive(o.nv_low, "nv_low");
+    require(std::isfinite(o.nv_high) && o.nv_high >= o.nv_low,
+            "`nv_high` must be finite and at least `nv_low`.");
+  }
   check_nonnegative(o.weight_low, "weight_low");
   require(std::isfinite(o.weight_high) && o.weight_high >= o.weight_low,
           "`weight_high` must be finite and at least `weight_low`.");
@@ -150,6 +158,10 @@ sem_sample simulate_sem(const sem_options& o, std::uint64_t seed) {
       }
     }
     out.X.col(j) = out.X * out.W.col(j) + z;
+  }
+  if (!out.X.is_finite()) {
+    throw invalid_argument("the simulated data overflowed (non-finite values): reduce `weight_high` or the "
+                           "noise variance, or use fewer nodes.");
   }
   return out;
 }

@@ -104,7 +104,10 @@ test_that("methods print, summarise, tidy and plot", {
   pdf(NULL)
   on.exit(dev.off())
   expect_invisible(plot(fit))
-  expect_invisible(plot_dag(sachs_consensus, nodes = setdiff(names(sachs), "condition")))
+  xy <- expect_invisible(plot_dag(sachs_consensus, nodes = setdiff(names(sachs), "condition")))
+  expect_equal(dim(xy), c(11L, 2L))
+  expect_invisible(plot(fit, layout = matrix(rnorm(8), 4, 2)))
+  expect_error(plot(fit, layout = matrix(0, 3, 2)), "layout")
 })
 
 test_that("a single variable gives the empty graph", {

@@ -28,7 +28,7 @@ rng_engine make_rng(std::uint64_t seed, std::uint64_t stream = 0);
 
 // Convenience draws.
 double draw_uniform(rng_engine& rng);                    // U(0, 1)
-double draw_uniform(rng_engine& rng, double lo, double hi);
+double draw_uniform(rng_engine& rng, double lo, double hi);  // lo when hi <= lo
 double draw_normal(rng_engine& rng);                     // N(0, 1)
 arma::mat draw_normal(rng_engine& rng, arma::uword n_rows, arma::uword n_cols);
 // Uniform integer in [lo, hi].
