@@ -62,6 +62,7 @@ $(RINSTALLED): $(TARBALL)
 
 rtest: rinstall
 	$(R_ENV) Rscript tools/run-r-tests.R rpkg/tests/testthat
+	$(R_ENV) tools/check-interrupt.sh
 
 # R CMD check of the built tarball: no ERROR and no WARNING allowed. The tests were
 # just run by `rtest` on the same tarball, so the check skips them.
