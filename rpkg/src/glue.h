@@ -30,7 +30,7 @@ class progress_bar {
       R_PreserveObject(bar_);
       cli_progress_set_name(bar_, name_);
     }
-    if (CLI_SHOULD_TICK) cli_progress_set(bar_, done);
+    if (CLI_SHOULD_TICK || done >= total) cli_progress_set(bar_, done);  // always show completion
   }
   progress_bar(const progress_bar&) = delete;
   progress_bar& operator=(const progress_bar&) = delete;
