@@ -290,3 +290,21 @@ TEST_CASE("crossing policies") {
   CHECK(arma::all(predict_class(c.prob) < 3));
   CHECK(predict_class(arma::mat{{0.2, 0.5, 0.3}})(0) == 1);
 }
+
+TEST_CASE("p > n: training probabilities never cross; a boundary stop is reported, not hidden") {
+  rng_engine rng = make_rng(9);
+  const arma::mat X = draw_normal(rng, 40, 60);
+  arma::uvec y(40);
+  for (arma::uword i = 0; i < 40; ++i) y(i) = i % 4;
+  presto_options opt;
+  opt.nlambda = 8;
+  opt.max_sweeps = 2000;
+  const presto_fit fit = fit_presto(X, y, 4, opt);
+  for (arma::uword l = 0; l < fit.lambda.n_elem; ++l) {
+    CHECK(predict_probabilities(fit.intercepts.col(l), fit.beta.slice(l), X).crossing_rows.is_empty());
+    CHECK(fit.intercepts.col(l).is_finite());
+    if (fit.converged(l) == 1) CHECK(fit.kkt_violation(l) < 1e-5);
+  }
+  CHECK(arma::all(arma::diff(fit.objective) <= 1e-12));  // F decreases as lambda does
+  if (!arma::all(fit.converged == 1)) CHECK(fit.message.find("lambda") == 0);
+}

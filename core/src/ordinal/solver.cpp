@@ -344,10 +344,12 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
     double t = 1;
     bool accepted = false;
     double F_new = F;
+    bool all_crossed = true;
     for (int halving = 0; halving <= opt.max_halvings; ++halving, t *= 0.5) {
       const arma::mat eta_t = eta + t * deta;
       const arma::mat psi_t = start.psi + t * dpsi;
       const double Ft = mean_loss(P, eta_t) + penalty_value(pen, lambda, psi_t);
+      if (std::isfinite(Ft)) all_crossed = false;
       if (std::isfinite(Ft) && Ft <= F) {
         theta.a = start.a + t * da;
         theta.psi = psi_t;
@@ -362,7 +364,12 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
       // No decrease along the Newton direction: converged if the step was negligible.
       const double step = std::max(da.is_empty() ? 0.0 : arma::abs(da).max(),
                                    dpsi.is_empty() ? 0.0 : arma::abs(dpsi).max());
-      if (step > 1e-6) {
+      if (all_crossed) {
+        rep.converged = false;
+        rep.message = "every halved Newton step crosses the cumulative probabilities of some "
+                      "training rows: the fit stops on the non-crossing boundary (see its KKT "
+                      "residual); a larger lambda avoids it";
+      } else if (step > 1e-6) {
         rep.converged = false;
         rep.message = "step halving could not decrease the objective";
       }
