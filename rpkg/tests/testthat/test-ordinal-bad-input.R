@@ -2,7 +2,7 @@ test_that("presto rejects bad data with messages that name the argument", {
   set.seed(1)
   x <- matrix(rnorm(80), 40, 2)
   y <- factor(rep(1:4, 10), ordered = TRUE)
-  expect_error(presto(x, factor(rep(1:2, 20))), "at least 3 levels")
+  expect_error(presto(x, factor(rep(1:2, 20), ordered = TRUE)), "at least 3 levels")
   xn <- x; xn[3, 2] <- NA
   expect_error(presto(xn, y), "`x` must contain only finite values", class = "tessera_invalid_argument")
   xi <- x; xi[1, 1] <- Inf
@@ -10,7 +10,7 @@ test_that("presto rejects bad data with messages that name the argument", {
   xc <- x; xc[, 2] <- 1
   expect_error(presto(xc, y), "column 2", class = "tessera_invalid_argument")
   # n < K is impossible without empty levels, which are named.
-  expect_error(presto(x[1:3, ], factor(1:3, levels = 1:4)), "empty level")
+  expect_error(presto(x[1:3, ], factor(1:3, levels = 1:4, ordered = TRUE)), "empty level")
   expect_error(presto(data.frame(a = 1:40, b = letters[1:40]), y), "Non-numeric column")
   expect_error(presto("a", y), "numeric matrix")
   yna <- y; yna[2] <- NA

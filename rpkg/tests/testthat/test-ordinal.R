@@ -133,7 +133,7 @@ test_that("responses: unordered factors, numbers and empty levels", {
   expect_message(f <- presto(d$x, yu, nlambda = 3), "unordered factor")
   expect_equal(f$levels, c("1", "2", "3", "4"))
   expect_message(presto(d$x, as.integer(d$y), nlambda = 3), "sorted values")
-  ye <- factor(as.integer(d$y), levels = 1:5)
+  ye <- factor(as.integer(d$y), levels = 1:5, ordered = TRUE)
   expect_error(presto(d$x, ye), "empty level", class = "rlang_error")
   expect_message(f2 <- presto(d$x, ye, drop_empty_levels = TRUE, nlambda = 3), "Dropping empty level")
   expect_equal(length(f2$levels), 4)
