@@ -106,21 +106,26 @@ presto.default <- function(x, y, alpha = 1, nlambda = 20, lambda.min.ratio = 0.0
 #' @rdname presto
 #' @export
 presto.formula <- function(x, data = NULL, subset, na.action, ...) {
-  mf <- match.call(expand.dots = FALSE)
-  m <- match(c("x", "data", "subset", "na.action"), names(mf), 0L)
-  mf <- mf[c(1L, m)]
+  fd <- formula_design(match.call(expand.dots = FALSE), parent.frame())
+  fit <- presto.default(fd$x, fd$y, ...)
+  fit$terms <- fd$terms
+  fit$xlevels <- fd$xlevels
+  fit$call <- match.call()
+  fit
+}
+
+# The model frame of a formula method's call: design without intercept, response, terms.
+formula_design <- function(mc, env) {
+  m <- match(c("x", "data", "subset", "na.action"), names(mc), 0L)
+  mf <- mc[c(1L, m)]
   names(mf)[names(mf) == "x"] <- "formula"
   mf$drop.unused.levels <- FALSE
   mf[[1L]] <- quote(stats::model.frame)
-  mf <- eval(mf, parent.frame())
+  mf <- eval(mf, env)
   mt <- attr(mf, "terms")
   X <- stats::model.matrix(mt, mf)
-  X <- X[, colnames(X) != "(Intercept)", drop = FALSE]
-  fit <- presto.default(X, stats::model.response(mf), ...)
-  fit$terms <- mt
-  fit$xlevels <- stats::.getXlevels(mt, mf)
-  fit$call <- match.call()
-  fit
+  list(x = X[, colnames(X) != "(Intercept)", drop = FALSE], y = stats::model.response(mf),
+       terms = mt, xlevels = stats::.getXlevels(mt, mf))
 }
 
 # Shared argument handling of presto() and cv_presto().
@@ -531,19 +536,10 @@ cv_presto.default <- function(x, y, nfolds = 5, type.measure = c("brier", "devia
 #' @rdname cv_presto
 #' @export
 cv_presto.formula <- function(x, data = NULL, subset, na.action, ...) {
-  mf <- match.call(expand.dots = FALSE)
-  m <- match(c("x", "data", "subset", "na.action"), names(mf), 0L)
-  mf <- mf[c(1L, m)]
-  names(mf)[names(mf) == "x"] <- "formula"
-  mf$drop.unused.levels <- FALSE
-  mf[[1L]] <- quote(stats::model.frame)
-  mf <- eval(mf, parent.frame())
-  mt <- attr(mf, "terms")
-  X <- stats::model.matrix(mt, mf)
-  X <- X[, colnames(X) != "(Intercept)", drop = FALSE]
-  cv <- cv_presto.default(X, stats::model.response(mf), ...)
-  cv$fit$terms <- mt
-  cv$fit$xlevels <- stats::.getXlevels(mt, mf)
+  fd <- formula_design(match.call(expand.dots = FALSE), parent.frame())
+  cv <- cv_presto.default(fd$x, fd$y, ...)
+  cv$fit$terms <- fd$terms
+  cv$fit$xlevels <- fd$xlevels
   cv$call <- match.call()
   cv
 }
@@ -730,4 +726,35 @@ simulate_presto <- function(n = 2500, p = 10, alpha = c(0, 3, 5), q = 1 / 2, see
   colnames(prob) <- seq_len(K1 + 1)
   list(x = x, y = factor(y, levels = seq_len(K1 + 1), ordered = TRUE), beta = beta,
        alpha = alpha, prob = prob)
+}
+
+#' Binned calibration error of a predicted probability
+#'
+#' The metric of the PRESTO paper's real-data experiments: sort the predictions, cut them
+#' into `n_bins` equal-frequency bins, and average over bins the squared difference
+#' between the mean prediction and the observed event rate. (The reference code compares
+#' each bin's rate with a prediction from the unsorted vector; this uses the sorted one.)
+#'
+#' @param prob Predicted probabilities of the event.
+#' @param event Logical or 0/1 outcomes, same length.
+#' @param n_bins Number of bins; the paper uses `max(round(length(prob) / 100), 10)`.
+#' @return The mean over bins of `(mean(prob) - mean(event))^2`.
+#' @examples
+#' set.seed(1)
+#' p <- runif(500)
+#' binned_calibration(p, rbinom(500, 1, p))
+#' binned_calibration(p, rbinom(500, 1, p^2))
+#' @export
+binned_calibration <- function(prob, event, n_bins = max(round(length(prob) / 100), 10)) {
+  if (!is.numeric(prob) || anyNA(prob) || any(prob < 0 | prob > 1)) {
+    cli::cli_abort("{.arg prob} must hold probabilities in [0, 1].")
+  }
+  if (length(event) != length(prob) || anyNA(event) || !all(as.numeric(event) %in% c(0, 1))) {
+    cli::cli_abort("{.arg event} must hold one 0/1 outcome per probability.")
+  }
+  check_whole(n_bins, "n_bins", min = 1)
+  if (n_bins > length(prob)) cli::cli_abort("{.arg n_bins} must not exceed the number of predictions.")
+  o <- order(prob)
+  bin <- ceiling(seq_along(o) * n_bins / length(o))
+  mean((tapply(prob[o], bin, mean) - tapply(as.numeric(event)[o], bin, mean))^2)
 }

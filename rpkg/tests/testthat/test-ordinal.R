@@ -143,3 +143,14 @@ test_that("soup ships with the package", {
   expect_equal(dim(soup), c(1847, 12))
   expect_equal(as.numeric(table(soup$SURENESS)), c(228, 260, 115, 98, 277, 869))
 })
+
+test_that("binned_calibration: closed forms", {
+  # Two bins of 50: predictions 0.2 / 0.8, observed rates 0.3 / 0.6.
+  p <- rep(c(0.2, 0.8), each = 50)
+  e <- c(rep(1, 15), rep(0, 35), rep(1, 30), rep(0, 20))
+  expect_equal(binned_calibration(p, e, n_bins = 2), ((0.2 - 0.3)^2 + (0.8 - 0.6)^2) / 2)
+  expect_equal(binned_calibration(rev(p), rev(e), n_bins = 2), ((0.2 - 0.3)^2 + (0.8 - 0.6)^2) / 2)
+  expect_equal(binned_calibration(rep(0.5, 10), rep(c(0, 1), 5), n_bins = 1), 0)
+  expect_error(binned_calibration(c(0.5, 2), c(0, 1)), "probabilities")
+  expect_error(binned_calibration(c(0.5, 0.2), c(0, 1), n_bins = 3), "n_bins")
+})
