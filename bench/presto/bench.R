@@ -107,7 +107,9 @@ ns <- if (quick) c(1e3, 1e4, 1e5) else c(1e3, 1e4, 1e5, 1e6)
 ps <- if (quick) c(10, 100) else c(10, 100, 1000)
 grid <- rbind(data.frame(n = ns, p = 10), data.frame(n = 1e4, p = ps[ps > 10]))
 for (i in seq_len(nrow(grid))) {
-  dd <- simulate_presto(n = grid$n[i], p = grid$p[i], alpha = c(-1, 1, 3), q = 1 / 3, seed = i)
+  # q = min(1/3, 3/p): with dense differences at large p the true model itself would cross.
+  dd <- simulate_presto(n = grid$n[i], p = grid$p[i], alpha = c(-1, 1, 3), q = min(1 / 3, 3 / grid$p[i]),
+                        seed = i)
   tt <- timed(presto(dd$x, dd$y, verbose = FALSE))
   cat(sprintf("cost: n = %g, p = %d: %.2f s (max KKT %.1e, %d/20 converged)\n", grid$n[i], grid$p[i],
               tt$seconds, max(tt$value$kkt[tt$value$converged]), sum(tt$value$converged)))
