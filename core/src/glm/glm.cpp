@@ -192,8 +192,9 @@ void validate(const arma::mat& X, const arma::vec& y, const arma::vec& w, const 
   }
   if (o.link == family::binomial) {
     for (arma::uword i = 0; i < y.n_elem; ++i)
-      require(y(i) == 0 || y(i) == 1, "`y` must be 0/1 for a logistic fit, but entry " +
-                                          std::to_string(i + 1) + " is " + format_number(y(i)) + ".");
+      if (y(i) != 0 && y(i) != 1)
+        throw invalid_argument("`y` must be 0/1 for a logistic fit, but entry " + std::to_string(i + 1) + " is " +
+                               format_number(y(i)) + ".");
     const arma::vec ww = w.is_empty() ? arma::vec(y.n_elem, arma::fill::ones) : w;
     const double s1 = arma::dot(ww, y), s0 = arma::dot(ww, 1 - y);
     require(s1 > 0 && s0 > 0, "`y` has a single class (all " + std::string(s1 > 0 ? "1" : "0") +
