@@ -345,12 +345,15 @@ iv_ate_result fit_selective(const arma::vec& y, const arma::vec& a, const arma::
     for (arma::uword c = 0; c < m; ++c) {
       const nuisance_learners L{&pis[std::min(c, C0 - 1)], &ps[std::min(c, C1 - 1)], &mus[std::min(c, C2 - 1)]};
       const arma::mat nu = fit_nuisances(y, a, z, x, tr, te, L, st, s, where);
-      if (c < C0) P_pi(te, arma::uvec{c}) = nu.col(0);
-      if (c < C1) {
-        P_p0(te, arma::uvec{c}) = nu.col(1);
-        P_p1(te, arma::uvec{c}) = nu.col(2);
+      for (arma::uword r = 0; r < te.n_elem; ++r) {
+        if (c < C0) P_pi(te(r), c) = nu(r, 0);
+        if (c < C1) {
+          P_p0(te(r), c) = nu(r, 1);
+          P_p1(te(r), c) = nu(r, 2);
+        }
+        if (c < C2)
+          for (arma::uword j = 0; j < 4; ++j) P_mu(te(r), j, c) = nu(r, 3 + j);
       }
-      if (c < C2) P_mu.slice(c).rows(te) = nu.cols(3, 6);
     }
     ctx.report_progress(k + 1, K);
   }
@@ -364,7 +367,9 @@ iv_ate_result fit_selective(const arma::vec& y, const arma::vec& a, const arma::
     for (arma::uword j = 0; j < C1; ++j)
       for (arma::uword l = 0; l < C2; ++l) {
         const arma::uword t = index(i, j, l);
-        tuples.row(t) = arma::urowvec({i, j, l});
+        tuples(t, 0) = i;
+        tuples(t, 1) = j;
+        tuples(t, 2) = l;
         arma::mat nu(n, 7);
         nu.col(0) = P_pi.col(i);
         nu.col(1) = P_p0.col(j);
