@@ -12,6 +12,7 @@
 #' @param fit,predict Functions as described above.
 #' @param name A label used in printed output and error messages.
 #' @return An object of class `tessera_learner`.
+#' @importFrom stats coef confint nobs vcov
 #' @examples
 #' # A logistic/linear regression learner written with stats::glm.
 #' glm_r <- iv_learner(
@@ -307,6 +308,7 @@ iv_ate_core <- function(y, a, z, x, method, learners, folds, repeats, trim_pi, t
                              specs("mu"), labels("mu"), sel, folds, repeats, trim_pi, trim_v,
                              max_weak_share, level, seed, verbose), call = env)
     })
+  res$method <- method
   res$n <- n
   res$coding <- c(a = ab$one, z = zb$one)
   res$trim <- c(pi = trim_pi, v = trim_v)
@@ -427,8 +429,8 @@ nobs.iv_ate <- function(object, ...) object$n
 #' a <- rbinom(n, 1, ifelse(z == 1, 0.5, 0.1))
 #' y <- a + l + rnorm(n)
 #' fit <- iv_ate(y ~ a | z | l, data = data.frame(y, a, z, l), method = "wald")
-#' tidy(fit)
-#' glance(fit)
+#' generics::tidy(fit)
+#' generics::glance(fit)
 #' @name tidy.iv_ate
 #' @export
 tidy.iv_ate <- function(x, ...) {

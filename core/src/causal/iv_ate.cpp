@@ -726,6 +726,7 @@ iv_ate_result fit_wald(const arma::vec& y, const arma::vec& a, const arma::vec& 
   r.pseudo_outcome = r.estimate + inf / den;
   r.se = sd(r.pseudo_outcome) / std::sqrt(double(y.n_elem));
   describe_structure(arm_structure(a, z), a, z, r.diag);
+  r.diag.warnings.clear();  // the GENIUS reading of one-sidedness does not concern the Wald ratio
   set_interval(r, level);
   return r;
 }

@@ -7,6 +7,9 @@ test_that("iv_ate (MR and MDML) recovers the true ATE; Wald does not", {
   expect_lt(abs(coef(mr) - 1), 4 * mr$se)
   expect_lt(abs(coef(md) - 1), 4 * md$se)
   expect_gt(abs(coef(wa) - 1), 6 * wa$se)   # the direct effect of z biases the Wald ratio
+  dr <- iv_ate(y ~ a | z | l, data = d, method = "dr", learners = "glm", seed = 1)
+  expect_gt(abs(coef(dr) - 1), 6 * dr$se)   # so does unmeasured confounding the no-confounding DR
+  expect_output(print(dr), "assuming no unmeasured confounding")
   expect_named(mr$beta, c("(Intercept)", "l"))
   expect_lt(abs(mr$beta[["l"]] - 0.5), 4 * mr$beta_se[["l"]])
 })
