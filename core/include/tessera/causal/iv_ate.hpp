@@ -60,6 +60,13 @@
 // over validation folds k (psi_k = mean of the pseudo-outcomes on fold k with learners
 // trained on the other folds), summed over classes. The tuple minimising PR is then refit
 // by MDML on a fresh split; the Wald interval ignores the selection step.
+//
+// Other decisions: missing values are rejected by the core (the R layer drops incomplete
+// rows through na.action, na.omit by default); the MR working models are fitted without
+// penalty unless separation forces the glm ridge fallback, whose penalty then enters the
+// stacked estimating equations; the MR pi is truncated at trim_pi inside the equations;
+// a bootstrap resample that changes the arm structure or fails is skipped and counted;
+// folds are stratified by the (A, Z) cell; the context estimators ignore z (DR) or x (Wald).
 #include <cstdint>
 #include <functional>
 #include <string>
