@@ -12,3 +12,5 @@
 #include "tessera/dag/simulate.hpp"
 #include "tessera/dag/colide.hpp"
 #include "tessera/ordinal/presto.hpp"
+#include "tessera/glm/glm.hpp"
+#include "tessera/causal/iv_ate.hpp"

@@ -1,0 +1,503 @@
+#include "tessera/glm/glm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "tessera/common/error.hpp"
+#include "tessera/common/rng.hpp"
+#include "tessera/common/validate.hpp"
+
+namespace tessera::glm {
+
+namespace {
+
+constexpr double kMuClamp = 1e-5;        // working-weight clamp of the penalised IRLS (glmnet's pmin)
+constexpr double kSeparationProb = 1e-8; // fitted probability this close to 0/1 flags separation
+
+double expit(double eta) {
+  return eta >= 0 ? 1.0 / (1.0 + std::exp(-eta)) : std::exp(eta) / (1.0 + std::exp(eta));
+}
+
+arma::vec expit(const arma::vec& eta) {
+  arma::vec mu(eta.n_elem);
+  for (arma::uword i = 0; i < eta.n_elem; ++i) mu(i) = expit(eta(i));
+  return mu;
+}
+
+// Weighted mean loss (gaussian: squared error / 2 * 2 = squared error; binomial: deviance)
+// per observation, with probabilities clamped away from 0 and 1 for the logarithms.
+arma::vec unit_deviance(family link, const arma::vec& y, const arma::vec& eta) {
+  arma::vec d(y.n_elem);
+  if (link == family::gaussian) return arma::square(y - eta);
+  for (arma::uword i = 0; i < y.n_elem; ++i) {
+    // -2 [y eta - log(1 + exp(eta))], computed stably.
+    const double e = eta(i);
+    const double log1pexp = e > 0 ? e + std::log1p(std::exp(-e)) : std::log1p(std::exp(e));
+    d(i) = 2.0 * (log1pexp - y(i) * e);
+  }
+  return d;
+}
+
+struct standardized {
+  arma::mat X;              // centred (if intercept) and scaled columns
+  arma::rowvec center, scale;
+  arma::vec w;              // weights normalised to sum 1
+  arma::vec pf;             // penalty factors
+  arma::uvec usable;        // 1 if the column has positive weighted variance
+};
+
+standardized standardize(const arma::mat& X, const arma::vec& w_raw, const fit_options& o) {
+  standardized s;
+  const arma::uword p = X.n_cols;
+  s.w = w_raw / arma::accu(w_raw);
+  s.center.zeros(p);
+  s.scale.ones(p);
+  s.usable.ones(p);
+  s.X = X;
+  for (arma::uword j = 0; j < p; ++j) {
+    const double m = arma::dot(s.w, X.col(j));
+    const double sd = std::sqrt(std::max(0.0, arma::dot(s.w, arma::square(X.col(j) - m))));
+    if (o.intercept) s.center(j) = m;
+    if (sd <= 1e-12 * std::max(1.0, std::abs(m))) {
+      // Constant column: redundant with the intercept (or itself an intercept).
+      if (o.intercept || m == 0) s.usable(j) = 0;
+    } else if (o.standardize) {
+      s.scale(j) = sd;
+    }
+    s.X.col(j) = (X.col(j) - s.center(j)) / s.scale(j);
+    if (!s.usable(j)) s.X.col(j).zeros();
+  }
+  s.pf = o.penalty_factor.is_empty() ? arma::vec(p, arma::fill::ones) : o.penalty_factor;
+  return s;
+}
+
+// Coordinate descent for  1/2 sum_i W_i (z_i - b0 - x_i'b)^2 + lam * sum_j pf_j pen(b_j),
+// warm-started at (b0, b). Returns the number of sweeps; sets converged.
+long cd_wls(const arma::mat& X, const arma::vec& z, const arma::vec& W, double lam, double alpha,
+            const arma::vec& pf, const arma::uvec& usable, bool intercept, double& b0, arma::vec& b,
+            double tol, long max_sweeps, bool& converged) {
+  const arma::uword p = X.n_cols;
+  arma::vec r = z - b0 - X * b;
+  arma::vec v(p);
+  for (arma::uword j = 0; j < p; ++j) v(j) = arma::dot(W, arma::square(X.col(j)));
+  const double sw = arma::accu(W);
+  const double zbar = arma::dot(W, z) / sw;
+  double ref = arma::dot(W, arma::square(z - zbar));
+  if (!(ref > 0)) ref = 1.0;
+  const double thresh = tol * ref;
+  long sweeps = 0;
+  bool full = true;  // sweep over all columns (true) or only the active ones
+  converged = false;
+  while (sweeps < max_sweeps) {
+    ++sweeps;
+    double maxd = 0;
+    if (intercept) {
+      const double d = arma::dot(W, r) / sw;
+      b0 += d;
+      r -= d;
+      maxd = std::max(maxd, sw * d * d);
+    }
+    for (arma::uword j = 0; j < p; ++j) {
+      if (!usable(j) || v(j) <= 0) continue;
+      if (!full && b(j) == 0) continue;
+      const double g = arma::dot(X.col(j), W % r) + v(j) * b(j);
+      const double l1 = lam * alpha * pf(j);
+      const double soft = g > l1 ? g - l1 : (g < -l1 ? g + l1 : 0.0);
+      const double bn = soft / (v(j) + lam * (1 - alpha) * pf(j));
+      const double d = bn - b(j);
+      if (d != 0) {
+        r -= d * X.col(j);
+        b(j) = bn;
+        maxd = std::max(maxd, v(j) * d * d);
+      }
+    }
+    if (maxd < thresh) {
+      if (full) {
+        converged = true;
+        break;
+      }
+      full = true;  // confirm with a sweep over all columns
+    } else {
+      full = false;
+    }
+  }
+  return sweeps;
+}
+
+// Penalised fit on the standardised problem, warm-started at (b0, b).
+void fit_penalised(const standardized& s, const arma::vec& y, double lam, const fit_options& o,
+                   double& b0, arma::vec& b, glm_fit& out) {
+  bool conv = false;
+  if (o.link == family::gaussian) {
+    out.iterations = static_cast<int>(
+        cd_wls(s.X, y, s.w, lam, o.alpha, s.pf, s.usable, o.intercept, b0, b, o.tol, o.max_sweeps, conv));
+    out.converged = conv;
+    if (!conv) out.message = "coordinate descent reached max_sweeps before converging";
+    return;
+  }
+  double dev_old = std::numeric_limits<double>::infinity();
+  out.converged = false;
+  for (int it = 1; it <= o.max_irls; ++it) {
+    const arma::vec eta = b0 + s.X * b;
+    const arma::vec mu = expit(eta);
+    const arma::vec muc = arma::clamp(mu, kMuClamp, 1 - kMuClamp);
+    const arma::vec vw = muc % (1 - muc);
+    const arma::vec W = s.w % vw;
+    const arma::vec z = eta + (y - mu) / vw;
+    cd_wls(s.X, z, W, lam, o.alpha, s.pf, s.usable, o.intercept, b0, b, o.tol, o.max_sweeps, conv);
+    const double dev = arma::dot(s.w, unit_deviance(family::binomial, y, b0 + s.X * b));
+    out.iterations = it;
+    if (std::abs(dev - dev_old) / (std::abs(dev) + 0.1) < 1e-10 && conv) {
+      out.converged = true;
+      break;
+    }
+    dev_old = dev;
+  }
+  if (!out.converged) out.message = "IRLS reached max_irls before the deviance converged";
+}
+
+void to_original_scale(const standardized& s, double b0, const arma::vec& b, glm_fit& out) {
+  out.beta = b / s.scale.t();
+  out.intercept = b0 - arma::dot(s.center, out.beta);
+  out.x_center = s.center;
+  out.x_scale = s.scale;
+}
+
+void validate(const arma::mat& X, const arma::vec& y, const arma::vec& w, const fit_options& o) {
+  require(y.n_elem >= 2, "`y` must have at least 2 observations, not " + std::to_string(y.n_elem) + ".");
+  require(X.n_rows == y.n_elem, "`X` must have one row per element of `y` (" + std::to_string(y.n_elem) +
+                                    "), not " + std::to_string(X.n_rows) + " rows.");
+  check_finite(X, "X");
+  check_finite(y, "y");
+  if (!w.is_empty()) {
+    require(w.n_elem == y.n_elem, "`weights` must have one entry per observation (" +
+                                      std::to_string(y.n_elem) + "), or be empty for equal weights.");
+    check_finite(w, "weights");
+    require(w.min() >= 0, "`weights` must be non-negative; drop observations instead of negative weights.");
+    require(arma::accu(w) > 0, "`weights` must have a positive sum.");
+  }
+  check_nonnegative(o.lambda, "lambda");
+  check_in_closed(o.alpha, 0.0, 1.0, "alpha");
+  check_positive(o.tol, "tol");
+  check_at_least(o.max_sweeps, 1, "max_sweeps");
+  check_at_least(o.max_irls, 1, "max_irls");
+  check_positive(o.separation_lambda, "separation_lambda");
+  if (!o.penalty_factor.is_empty()) {
+    require(o.penalty_factor.n_elem == X.n_cols,
+            "`penalty_factor` must have one entry per column of `X` (" + std::to_string(X.n_cols) + ").");
+    check_finite(o.penalty_factor, "penalty_factor");
+    require(o.penalty_factor.min() >= 0, "`penalty_factor` must be non-negative.");
+  }
+  if (o.link == family::binomial) {
+    for (arma::uword i = 0; i < y.n_elem; ++i)
+      if (y(i) != 0 && y(i) != 1)
+        throw invalid_argument("`y` must be 0/1 for a logistic fit, but entry " + std::to_string(i + 1) + " is " +
+                               format_number(y(i)) + ".");
+    const arma::vec ww = w.is_empty() ? arma::vec(y.n_elem, arma::fill::ones) : w;
+    const double s1 = arma::dot(ww, y), s0 = arma::dot(ww, 1 - y);
+    require(s1 > 0 && s0 > 0, "`y` has a single class (all " + std::string(s1 > 0 ? "1" : "0") +
+                                  " among positively weighted observations): a logistic fit needs both "
+                                  "0s and 1s; model the constant probability directly instead.");
+  }
+}
+
+// Unpenalised fit by direct solve (gaussian) or Newton with step halving (binomial).
+glm_fit fit_unpenalised(const arma::mat& X, const arma::vec& y, const arma::vec& w, const fit_options& o) {
+  glm_fit out;
+  out.link = o.link;
+  out.alpha = o.alpha;
+  const arma::uword n = X.n_rows, p = X.n_cols;
+  const standardized s = standardize(X, w, o);
+  for (arma::uword j = 0; j < p; ++j)
+    require(s.usable(j) || !o.intercept,
+            "`X` column " + std::to_string(j + 1) +
+                " is constant, which makes the unpenalised fit singular: drop it or use lambda > 0.");
+  // Work on the standardised design for conditioning, convert back at the end.
+  arma::mat D = o.intercept ? arma::join_horiz(arma::ones(n), s.X) : s.X;
+  const arma::uword k = D.n_cols;
+  auto solve_checked = [&](const arma::mat& H, const arma::vec& g) {
+    arma::vec step;
+    const double rc = k ? arma::rcond(H) : 1.0;
+    if (!(rc > 1e-13) || !arma::solve(step, H, g, arma::solve_opts::no_approx))
+      throw invalid_argument("`X` has exactly collinear columns (or too few observations with positive "
+                             "weight), so the unpenalised fit is singular: drop redundant columns or use "
+                             "lambda > 0.");
+    return step;
+  };
+  arma::vec theta(k, arma::fill::zeros);
+  arma::mat H;
+  if (o.link == family::gaussian) {
+    H = D.t() * (D.each_col() % s.w);
+    theta = solve_checked(H, D.t() * (s.w % y));
+    out.iterations = 1;
+    const arma::vec r = y - D * theta;
+    const double nz = static_cast<double>(arma::accu(w > 0));
+    const double rss = arma::dot(w, arma::square(r));  // raw weights, as lm
+    const double sigma2 = nz > k ? rss / (nz - k) : std::numeric_limits<double>::quiet_NaN();
+    arma::mat Hraw = D.t() * (D.each_col() % w);
+    out.vcov = sigma2 * arma::inv_sympd(arma::symmatu(Hraw));
+  } else {
+    const double ybar = arma::dot(s.w, y);
+    if (o.intercept) theta(0) = std::log(ybar / (1 - ybar));
+    double dev = arma::dot(s.w, unit_deviance(o.link, y, D * theta));
+    out.converged = false;
+    for (int it = 1; it <= o.max_irls; ++it) {
+      const arma::vec mu = expit(D * theta);
+      const arma::vec W = s.w % mu % (1 - mu);
+      H = D.t() * (D.each_col() % W);
+      const arma::vec step = solve_checked(H, D.t() * (s.w % (y - mu)));
+      double t = 1.0, dev_new = 0;
+      arma::vec cand;
+      for (int h = 0; h < 30; ++h, t /= 2) {
+        cand = theta + t * step;
+        dev_new = arma::dot(s.w, unit_deviance(o.link, y, D * cand));
+        if (dev_new <= dev + 1e-12 * (std::abs(dev) + 1)) break;
+      }
+      theta = cand;
+      out.iterations = it;
+      const bool small = std::abs(dev_new - dev) / (std::abs(dev_new) + 0.1) < 1e-10;
+      dev = dev_new;
+      if (small) {
+        out.converged = true;
+        break;
+      }
+    }
+    const arma::vec mu = expit(D * theta);
+    bool extreme = false;
+    for (arma::uword i = 0; i < n; ++i)
+      if (w.empty() || w(i) > 0) extreme = extreme || mu(i) < kSeparationProb || mu(i) > 1 - kSeparationProb;
+    if (extreme || !out.converged) {
+      out.separation = true;
+      return out;  // the caller handles it
+    }
+    const arma::mat Hraw = D.t() * (D.each_col() % (w % mu % (1 - mu)));
+    out.vcov = arma::inv_sympd(arma::symmatu(Hraw));
+  }
+  // Back to the original scale: theta = (c0, c) on the standardised columns.
+  const double c0 = o.intercept ? theta(0) : 0.0;
+  const arma::vec c = o.intercept ? arma::vec(theta.tail(p)) : theta;
+  to_original_scale(s, c0, c, out);
+  // The covariance transforms by the same linear map T: (b0, b) = T (c0, c).
+  if (o.intercept) {
+    arma::mat T(k, k, arma::fill::zeros);
+    T(0, 0) = 1;
+    for (arma::uword j = 0; j < p; ++j) {
+      T(1 + j, 1 + j) = 1.0 / s.scale(j);
+      T(0, 1 + j) = -s.center(j) / s.scale(j);
+    }
+    // vcov was computed on the standardised design: map it.
+    out.vcov = T * out.vcov * T.t();
+  } else {
+    const arma::vec inv = 1.0 / s.scale.t();
+    out.vcov = arma::diagmat(inv) * out.vcov * arma::diagmat(inv);
+  }
+  if (!o.intercept) {
+    // Report a (p+1)x(p+1) matrix with a zero intercept row/column for a uniform layout.
+    arma::mat V(p + 1, p + 1, arma::fill::zeros);
+    V.submat(1, 1, p, p) = out.vcov;
+    out.vcov = V;
+  }
+  return out;
+}
+
+}  // namespace
+
+arma::vec glm_fit::predict_link(const arma::mat& X) const {
+  require(X.n_cols == beta.n_elem, "`X` must have " + std::to_string(beta.n_elem) +
+                                       " columns (as in the fit), not " + std::to_string(X.n_cols) + ".");
+  check_finite(X, "X");
+  return intercept + X * beta;
+}
+
+arma::vec glm_fit::predict(const arma::mat& X) const {
+  const arma::vec eta = predict_link(X);
+  return link == family::gaussian ? eta : expit(eta);
+}
+
+glm_fit fit(const arma::mat& X, const arma::vec& y, const arma::vec& weights, const fit_options& options) {
+  validate(X, y, weights, options);
+  const arma::vec w = weights.is_empty() ? arma::vec(y.n_elem, arma::fill::ones) : weights;
+  const standardized s = standardize(X, w, options);
+  glm_fit out;
+  if (options.lambda == 0) {
+    out = fit_unpenalised(X, y, w, options);
+    if (!out.separation) {
+      out.lambda = 0;
+      out.alpha = options.alpha;
+    } else {
+      if (options.on_separation == separation_action::error)
+        throw numerical_error("the logistic fit shows separation (fitted probabilities numerically 0 or 1): "
+                              "the maximum likelihood estimate does not exist; use a penalised fit.");
+      fit_options o = options;
+      o.lambda = options.separation_lambda;
+      o.alpha = 0.0;
+      double b0 = 0;
+      arma::vec b(X.n_cols, arma::fill::zeros);
+      glm_fit pen;
+      pen.link = options.link;
+      fit_penalised(s, y, o.lambda, o, b0, b, pen);
+      to_original_scale(s, b0, b, pen);
+      pen.lambda = o.lambda;
+      pen.alpha = 0.0;
+      pen.separation = true;
+      pen.message = "separation detected (fitted probabilities numerically 0 or 1); refitted with a ridge "
+                    "penalty lambda = " + format_number(o.lambda) +
+                    (pen.message.empty() ? std::string() : "; " + pen.message);
+      out = pen;
+    }
+  } else {
+    double b0 = 0;
+    arma::vec b(X.n_cols, arma::fill::zeros);
+    if (options.link == family::binomial && options.intercept) {
+      const double ybar = arma::dot(s.w, y);
+      b0 = std::log(ybar / (1 - ybar));
+    }
+    out.link = options.link;
+    fit_penalised(s, y, options.lambda, options, b0, b, out);
+    to_original_scale(s, b0, b, out);
+    out.lambda = options.lambda;
+    out.alpha = options.alpha;
+  }
+  out.link = options.link;
+  const arma::vec wn = w / arma::accu(w);
+  out.deviance = arma::dot(wn, unit_deviance(options.link, y, out.predict_link(X)));
+  const double ybar = options.intercept ? arma::dot(wn, y) : (options.link == family::gaussian ? 0.0 : 0.5);
+  const double eta0 = options.link == family::gaussian ? ybar : std::log(ybar / (1 - ybar));
+  out.null_deviance = arma::dot(wn, unit_deviance(options.link, y, arma::vec(y.n_elem).fill(eta0)));
+  return out;
+}
+
+double lambda_max(const arma::mat& X, const arma::vec& y, const arma::vec& weights, const fit_options& options) {
+  validate(X, y, weights, options);
+  const arma::vec w = weights.is_empty() ? arma::vec(y.n_elem, arma::fill::ones) : weights;
+  const standardized s = standardize(X, w, options);
+  const double ybar = options.intercept ? arma::dot(s.w, y) : (options.link == family::gaussian ? 0.0 : 0.5);
+  const arma::vec r = y - ybar;
+  const double a = std::max(options.alpha, 1e-3);
+  double lm = 0;
+  for (arma::uword j = 0; j < X.n_cols; ++j) {
+    if (!s.usable(j) || s.pf(j) <= 0) continue;
+    lm = std::max(lm, std::abs(arma::dot(s.X.col(j), s.w % r)) / (a * s.pf(j)));
+  }
+  return lm > 0 ? lm : 1.0;
+}
+
+arma::vec lambda_path(const arma::mat& X, const arma::vec& y, const arma::vec& weights,
+                      const fit_options& options, const path_options& path) {
+  if (!path.lambda.is_empty()) {
+    check_finite(path.lambda, "lambda");
+    require(path.lambda.min() > 0, "`lambda` path values must be positive.");
+    return arma::sort(path.lambda, "descend");
+  }
+  check_at_least(path.n_lambda, 2, "n_lambda");
+  double ratio = path.lambda_min_ratio;
+  if (ratio < 0) ratio = X.n_rows > X.n_cols ? 1e-4 : 1e-2;
+  check_in_open(ratio, 0.0, 1.0, "lambda_min_ratio");
+  const double lm = lambda_max(X, y, weights, options);
+  arma::vec lam(path.n_lambda);
+  for (int k = 0; k < path.n_lambda; ++k) lam(k) = lm * std::pow(ratio, k / double(path.n_lambda - 1));
+  return lam;
+}
+
+arma::uvec make_folds(arma::uword n, int folds, std::uint64_t seed) {
+  check_at_least(folds, 2, "folds");
+  require(static_cast<arma::uword>(folds) <= n, "`folds` (" + std::to_string(folds) +
+                                                    ") must not exceed the number of observations (" +
+                                                    std::to_string(n) + ").");
+  rng_engine rng = make_rng(seed, 0x601d5);
+  const arma::uvec perm = draw_permutation(rng, n);
+  arma::uvec id(n);
+  for (arma::uword i = 0; i < n; ++i) id(perm(i)) = i % static_cast<arma::uword>(folds);
+  return id;
+}
+
+arma::uvec make_stratified_folds(const arma::uvec& strata, int folds, std::uint64_t seed) {
+  check_at_least(folds, 2, "folds");
+  const arma::uword n = strata.n_elem;
+  require(static_cast<arma::uword>(folds) <= n, "`folds` (" + std::to_string(folds) +
+                                                    ") must not exceed the number of observations (" +
+                                                    std::to_string(n) + ").");
+  rng_engine rng = make_rng(seed, 0x5742a);
+  const arma::uvec perm = draw_permutation(rng, n);
+  // Order by stratum, random within stratum, then deal folds round-robin.
+  arma::uvec order = perm(arma::stable_sort_index(strata(perm)));
+  arma::uvec id(n);
+  for (arma::uword i = 0; i < n; ++i) id(order(i)) = i % static_cast<arma::uword>(folds);
+  return id;
+}
+
+cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& weights,
+                      const fit_options& options, const cv_options& cv, std::uint64_t seed) {
+  validate(X, y, weights, options);
+  check_at_least(cv.folds, 2, "folds");
+  const arma::uword n = y.n_elem;
+  const arma::vec w = weights.is_empty() ? arma::vec(n, arma::fill::ones) : weights;
+  cv_fit out;
+  out.lambda = lambda_path(X, y, w, options, cv.path);
+  if (!cv.fold_id.is_empty()) {
+    require(cv.fold_id.n_elem == n, "`fold_id` must have one entry per observation (" + std::to_string(n) + ").");
+    require(cv.fold_id.max() < static_cast<arma::uword>(cv.folds),
+            "`fold_id` values must lie in 0..folds-1 (folds = " + std::to_string(cv.folds) + ").");
+    out.fold_id = cv.fold_id;
+  } else {
+    out.fold_id = options.link == family::binomial
+                      ? make_stratified_folds(arma::conv_to<arma::uvec>::from(y), cv.folds, seed)
+                      : make_folds(n, cv.folds, seed);
+  }
+  const arma::uword L = out.lambda.n_elem, K = static_cast<arma::uword>(cv.folds);
+  arma::mat cvraw(K, L, arma::fill::zeros);
+  arma::vec fold_w(K, arma::fill::zeros);
+  for (arma::uword k = 0; k < K; ++k) {
+    const arma::uvec tr = arma::find(out.fold_id != k), te = arma::find(out.fold_id == k);
+    const arma::mat Xtr = X.rows(tr), Xte = X.rows(te);
+    const arma::vec ytr = y(tr), wtr = w(tr), yte = y(te), wte = w(te);
+    fold_w(k) = arma::accu(wte);
+    if (options.link == family::binomial) {
+      const double s1 = arma::dot(wtr, ytr), s0 = arma::dot(wtr, 1 - ytr);
+      require(s1 > 0 && s0 > 0, "`y` has too few observations of one class for " + std::to_string(K) +
+                                    "-fold cross-validation: use fewer folds.");
+    }
+    const standardized s = standardize(Xtr, wtr, options);
+    double b0 = 0;
+    arma::vec b(X.n_cols, arma::fill::zeros);
+    if (options.link == family::binomial && options.intercept) {
+      const double ybar = arma::dot(s.w, ytr);
+      b0 = std::log(ybar / (1 - ybar));
+    }
+    for (arma::uword l = 0; l < L; ++l) {
+      glm_fit tmp;
+      fit_penalised(s, ytr, out.lambda(l), options, b0, b, tmp);
+      to_original_scale(s, b0, b, tmp);
+      arma::vec eta = tmp.intercept + Xte * tmp.beta;
+      if (options.link == family::binomial) {
+        // Held-out deviance with probabilities clamped as cv.glmnet does.
+        const arma::vec mu = arma::clamp(expit(eta), kMuClamp, 1 - kMuClamp);
+        eta = arma::log(mu / (1 - mu));
+      }
+      cvraw(k, l) = fold_w(k) > 0 ? arma::dot(wte, unit_deviance(options.link, yte, eta)) / fold_w(k) : 0.0;
+    }
+  }
+  const double W = arma::accu(fold_w);
+  out.cvm = (fold_w.t() * cvraw).t() / W;
+  out.cvsd.set_size(L);
+  for (arma::uword l = 0; l < L; ++l) {
+    const arma::vec dev = cvraw.col(l) - out.cvm(l);
+    out.cvsd(l) = std::sqrt(arma::dot(fold_w, arma::square(dev)) / W / (K - 1));
+  }
+  const arma::uword imin = out.cvm.index_min();
+  out.lambda_min = out.lambda(imin);
+  out.lambda_1se = out.lambda_min;
+  for (arma::uword l = 0; l < L; ++l)
+    if (out.cvm(l) <= out.cvm(imin) + out.cvsd(imin)) {
+      out.lambda_1se = out.lambda(l);
+      break;
+    }
+  fit_options o = options;
+  o.lambda = cv.rule == cv_rule::min ? out.lambda_min : out.lambda_1se;
+  out.fit = fit(X, y, w, o);
+  return out;
+}
+
+}  // namespace tessera::glm
