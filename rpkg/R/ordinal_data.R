@@ -13,7 +13,7 @@
 #'   soup), `DAY`, `SOUPTYPE`, `SOUPFREQ`, `COLD`, `EASY` (1-10), `GENDER`, `AGEGROUP`,
 #'   `LOCATION`.
 #' @source R package ordinal 2022.11-16 (Christensen; GPL >= 2), as shipped by Debian's
-#'   r-cran-ordinal; see `data/soup.README.md` in the source repository.
+#'   r-cran-ordinal; see `data/README.md` in the source repository.
 #' @examples
 #' table(soup$SURENESS)
 #' @name soup

@@ -1,6 +1,6 @@
 # Makes data/pension.csv.gz (the 401(k) data) from the CRAN package hdm's `pension` data.
-#   Rscript data/make-pension.R            (downloads hdm's source package from CRAN)
-#   Rscript data/make-pension.R hdm_x.y.z.tar.gz
+#   Rscript tools/data/make-pension.R            (downloads hdm's source package from CRAN)
+#   Rscript tools/data/make-pension.R hdm_x.y.z.tar.gz
 # Only the columns tessera's causal module uses are kept, unchanged.
 args <- commandArgs(TRUE)
 tarball <- if (length(args)) args[1] else {
