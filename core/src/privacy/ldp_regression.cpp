@@ -112,9 +112,22 @@ void check_estimator(const estimator_options& o) {
   check_positive(o.kappa, "kappa");
 }
 
-noise_source source_for(const std::optional<std::uint64_t>& seed, std::uint64_t user, std::uint64_t round) {
-  return seed ? noise_source::seeded(*seed, user, round) : noise_source::os_entropy();
-}
+// The noise of user `user` in round `round`: its own seeded stream, or the shared OS
+// generator (fresh entropy for every draw, so sharing it correlates nothing).
+class user_streams {
+ public:
+  explicit user_streams(const std::optional<std::uint64_t>& seed)
+      : seed_(seed), os_(noise_source::os_entropy()) {}
+  noise_source& operator()(std::uint64_t user, std::uint64_t round) {
+    if (!seed_) return os_;
+    current_ = noise_source::seeded(*seed_, user, round);
+    return *current_;
+  }
+ private:
+  std::optional<std::uint64_t> seed_;
+  noise_source os_;
+  std::optional<noise_source> current_;
+};
 
 double users_needed(double cov_sd, arma::uword d, double kappa) {
   return std::ceil(4.0 * cov_sd * cov_sd * static_cast<double>(d) / (kappa * kappa));
@@ -379,10 +392,10 @@ sparse_fit run_noninteractive(const arma::mat& X, const arma::vec& y, const arma
                              users_needed_text(n, needed, cfg.d, client.cov_noise_sd(), options.estimator.kappa));
   }
   noninteractive_sums sums(cfg.d, !cfg.public_covariates);
+  user_streams streams(options.seed);
   for (arma::uword i = 0; i < X.n_rows; ++i) {
     if (i % 4096 == 0) { ctx.check_interrupt(); ctx.report_progress(static_cast<double>(i), n); }
-    noise_source src = source_for(options.seed, i, 0);
-    sums.add(client.report(X.row(i).t(), y(i), src));
+    sums.add(client.report(X.row(i).t(), y(i), streams(i, 0)));
   }
   ctx.report_progress(n, n);
   sparse_fit fit = public_x ? estimate_public(sums, *public_x, client, options.estimator)
@@ -529,13 +542,13 @@ sparse_fit fit_interactive(const arma::mat& X, const arma::vec& y, const interac
   fit.duchi_norm = client.mechanism().output_norm();
   fit.n_users = static_cast<double>(m * T);
   arma::vec theta(cfg.d, arma::fill::zeros);
+  user_streams streams(options.seed);
   for (arma::uword t = 0; t < T; ++t) {
     ctx.check_interrupt();
     ctx.report_progress(static_cast<double>(t), static_cast<double>(T));
     gradient_sums sums(cfg.d);
     for (arma::uword i = t * m; i < (t + 1) * m; ++i) {
-      noise_source src = source_for(options.seed, i, t + 1);
-      sums.add(client.report(X.row(i).t(), y(i), theta, src));
+      sums.add(client.report(X.row(i).t(), y(i), theta, streams(i, t + 1)));
     }
     theta = iht_update(theta, sums, options.step, cfg.sparsity, cfg.theta_radius);
   }

@@ -18,17 +18,14 @@ std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t user, std::uint64_t 
 }
 
 noise_source noise_source::os_entropy() {
-  noise_source s;
-  s.seeded_ = false;
+  noise_source s(false, 0);
+  s.buffer_.resize(512);
+  s.used_ = s.buffer_.size();
   return s;
 }
 
 noise_source noise_source::seeded(std::uint64_t seed, std::uint64_t user, std::uint64_t round) {
-  noise_source s;
-  s.seeded_ = true;
-  s.seed_ = stream_seed(seed, user, round);
-  s.engine_ = rng_engine(s.seed_);
-  return s;
+  return noise_source(true, stream_seed(seed, user, round));
 }
 
 noise_source::result_type noise_source::operator()() {
@@ -36,7 +33,7 @@ noise_source::result_type noise_source::operator()() {
   if (used_ == buffer_.size()) {
 #if defined(__linux__)
     auto* bytes = reinterpret_cast<unsigned char*>(buffer_.data());
-    std::size_t want = sizeof(buffer_), got = 0;
+    std::size_t want = buffer_.size() * sizeof(std::uint64_t), got = 0;
     while (got < want) {
       const ssize_t r = getrandom(bytes + got, want - got, 0);
       if (r < 0) {

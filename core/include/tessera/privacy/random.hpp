@@ -5,7 +5,7 @@
 // Boost.Random distributions accept it):
 // * os_entropy(): a cryptographically secure source for deployments. On Linux every word
 //   comes from the kernel's CSPRNG through getrandom(2) (ChaCha20, reseeded by the
-//   kernel), read in blocks of 256 bytes; elsewhere from std::random_device, which on
+//   kernel), read in blocks of 4096 bytes; elsewhere from std::random_device, which on
 //   the supported platforms is backed by the OS (/dev/urandom, BCryptGenRandom,
 //   arc4random). Nothing is seeded by the program, so nothing can be replayed.
 //   This is the default of every estimator in this module.
@@ -15,9 +15,9 @@
 //   derived seed per (user, round), so no two users or rounds ever share noise
 //   (reusing one seed across mechanisms correlates the noise and voids the guarantee;
 //   diffprivlib #31, tensorflow/privacy #349).
-#include <array>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "tessera/common/rng.hpp"
 
@@ -49,12 +49,12 @@ class noise_source {
   double normal();
 
  private:
-  noise_source() = default;
+  noise_source(bool seeded, std::uint64_t seed) : seeded_(seeded), seed_(seed), engine_(seed) {}
   bool seeded_ = false;
   std::uint64_t seed_ = 0;
   rng_engine engine_;
-  std::array<std::uint64_t, 32> buffer_{};
-  std::size_t used_ = 32;
+  std::vector<std::uint64_t> buffer_;  // OS words not yet used (os_entropy only)
+  std::size_t used_ = 0;
 };
 
 }  // namespace tessera::privacy
