@@ -101,10 +101,14 @@ double duchi_output_norm(double radius, arma::uword d, double epsilon) {
 }
 
 long long sample_discrete_laplace(double scale, noise_source& src) {
-  // Difference of two geometric(1 - e^{-1/t}) variables: P(k) proportional to e^{-|k|/t}.
-  const double g1 = std::floor(-scale * std::log(src.uniform_open0()));
-  const double g2 = std::floor(-scale * std::log(src.uniform_open0()));
-  return static_cast<long long>(g1) - static_cast<long long>(g2);
+  // A geometric(1 - q) magnitude G = floor(-t log U), q = e^{-1/t}, with a fair sign;
+  // "-0" is rejected so that P(k) = (1 - q) q^|k| / (1 + q) exactly.
+  for (;;) {
+    const bool negative = (src() >> 63) != 0;
+    const double g = std::floor(-scale * std::log(src.uniform_open0()));
+    if (negative && g == 0) continue;
+    return negative ? -static_cast<long long>(g) : static_cast<long long>(g);
+  }
 }
 
 long long sample_discrete_gaussian(double sigma, noise_source& src) {

@@ -41,9 +41,9 @@
 // reported as `delta_slack` (bounded by 10 (m-1) exp(-pi^2 s^2): below 1e-300 for s >= 9,
 // and s >= 1024 sigma/Delta here, i.e. for any eps up to several thousand), and the discrete
 // Laplace is exactly eps-DP for integer sensitivity.
-// Samplers: discrete Laplace with scale t as the difference of two geometric variables,
-// each floor(-t log U) with U uniform on (0, 1] from 53 random bits (tail beyond 36.7 t,
-// probability < 1e-16, cannot occur); discrete Gaussian by CKS Algorithm 3 (discrete
+// Samplers: discrete Laplace with scale t as a fair sign times a geometric magnitude
+// floor(-t log U), U uniform on (0, 1] from 53 random bits, rejecting "-0" (tail beyond
+// 36.7 t, probability < 1e-16, cannot occur); discrete Gaussian by CKS Algorithm 3 (discrete
 // Laplace proposal with t = floor(s) + 1, accepted with probability
 // exp(-(|Y| - s^2/t)^2 / (2 s^2))). The acceptance test and the geometric inversion use
 // double-precision exp/log, so the output probabilities are exact only to ~1e-15
