@@ -109,10 +109,10 @@ ldp_control <- function(calibration = c("automatic", "classic", "analytic"), cov
 #'   the mechanisms, [truncated_sparse_lm()] for the non-private by-product.
 #' @examples
 #' set.seed(1)
-#' n <- 2e5; d <- 3
+#' n <- 1e5; d <- 3
 #' x <- matrix(rnorm(n * d), n, d)
 #' y <- drop(x %*% c(0.8, 0, -0.5)) + rnorm(n, sd = 0.5)
-#' fit <- ldp_sparse_lm(x, y, epsilon = 8, delta = 1e-6, tau_x = 3, tau_y = 4, seed = 1)
+#' fit <- ldp_sparse_lm(x, y, epsilon = 16, delta = 1e-6, tau_x = 3, tau_y = 4, seed = 1)
 #' fit
 #' privacy_guarantee(fit)
 #' @export
@@ -250,7 +250,7 @@ privacy_guarantee <- function(object) {
 #' @export
 print.ldp_sparse_lm <- function(x, digits = 3, ...) {
   cat("Sparse linear regression, ", ldp_method_label(x$method), ": ", length(x$coefficients),
-      " covariates, ", format(x$n_users, big.mark = ","), " users\n", sep = "")
+      " covariates, ", format(x$n_users, big.mark = ",", scientific = FALSE), " users\n", sep = "")
   if (!is.null(x$guarantee)) cat(strwrap(x$guarantee$statement, prefix = "  "), sep = "\n")
   nz <- x$coefficients[x$coefficients != 0]
   cat("Nonzero coefficients (", length(nz), "):\n", sep = "")
@@ -286,7 +286,7 @@ summary.ldp_sparse_lm <- function(object, ...) {
 #' @export
 print.summary.ldp_sparse_lm <- function(x, digits = 4, ...) {
   cat("Sparse linear regression,", ldp_method_label(x$method), "\n")
-  cat("Users:", format(x$n_users, big.mark = ","),
+  cat("Users:", format(x$n_users, big.mark = ",", scientific = FALSE),
       sprintf("(tau_x = %s, tau_y = %s)", format(x$settings$tau_x), format(x$settings$tau_y)), "\n\n")
   print(format(x$coefficients, digits = digits), row.names = FALSE)
   if (x$method == "interactive") {
@@ -303,7 +303,7 @@ print.summary.ldp_sparse_lm <- function(x, digits = 4, ...) {
     }
     if (x$method == "noninteractive") {
       cat(sprintf("Users needed for a positive definite covariance (kappa = %s): about %s\n",
-                  format(x$settings$kappa), format(x$n_users_needed, big.mark = ",")))
+                  format(x$settings$kappa), format(x$n_users_needed, big.mark = ",", scientific = FALSE)))
     }
     if (!x$covariance_pd) cat("The noisy covariance was not positive definite:", x$message, "\n")
   }
@@ -505,13 +505,14 @@ gaussian_sigma <- function(sensitivity, epsilon, delta, calibration = c("analyti
 #' set.seed(3)
 #' n <- 1e5; d <- 3
 #' x <- matrix(rnorm(n * d), n, d)
-#' y <- drop(x %*% c(1, 0, -1)) + rnorm(n)
-#' # Two devices' batches, aggregated in either order.
-#' r1 <- ldp_report(x[1:50000, ], y[1:50000], epsilon = 8, delta = 1e-6, tau_x = 3, tau_y = 5, seed = 9)
-#' r2 <- ldp_report(x[50001:n, ], y[50001:n], epsilon = 8, delta = 1e-6, tau_x = 3, tau_y = 5,
-#'                  seed = 9, first_user = 50000)
+#' y <- drop(x %*% c(1, 0, -1)) + rnorm(n, sd = 0.5)
+#' # Two devices' batches (public-covariates protocol), aggregated in either order.
+#' r1 <- ldp_report(x[1:50000, ], y[1:50000], epsilon = 4, delta = 1e-6, tau_x = 3, tau_y = 4,
+#'                  public = TRUE, seed = 9)
+#' r2 <- ldp_report(x[50001:n, ], y[50001:n], epsilon = 4, delta = 1e-6, tau_x = 3, tau_y = 4,
+#'                  public = TRUE, seed = 9, first_user = 50000)
 #' sums <- ldp_aggregate(r2, r1)
-#' coef(ldp_estimate(sums))
+#' coef(ldp_estimate(sums, x_public = matrix(rnorm(3000), 1000, 3)))
 #' @export
 ldp_report <- function(x, y, epsilon, delta = NULL, tau_x, tau_y, public = FALSE,
                        mechanism = c("gaussian", "laplace"), seed = NULL, first_user = 0,

@@ -65,7 +65,8 @@ Rcpp::List guarantee_list(const tp::privacy_guarantee& g) {
       Rcpp::Named("epsilon") = g.epsilon, Rcpp::Named("delta") = g.delta,
       Rcpp::Named("messages_per_user") = g.messages_per_user, Rcpp::Named("mechanism") = g.mechanism,
       Rcpp::Named("secure_noise") = g.secure_noise, Rcpp::Named("seeded") = g.seeded,
-      Rcpp::Named("delta_slack") = g.delta_slack, Rcpp::Named("statement") = g.statement());
+      Rcpp::Named("delta_slack") = g.delta_slack, Rcpp::Named("budget_split") = g.budget_split,
+      Rcpp::Named("statement") = g.statement());
 }
 
 Rcpp::List fit_list(const tp::sparse_fit& f) {

@@ -30,6 +30,7 @@ std::string privacy_guarantee::statement() const {
   if (delta == 0) os << " (pure epsilon)";
   os << ": " << messages_per_user << " message" << (messages_per_user == 1 ? "" : "s")
      << " per user, " << mechanism << " mechanism";
+  if (!budget_split.empty()) os << " (" << budget_split << ")";
   if (secure_noise) os << ", discrete noise on a power-of-two grid";
   if (delta_slack > 0) os << " (discrete-Gaussian slack " << format_number(delta_slack) << ")";
   os << (seeded ? "; noise from a seeded stream (reproducible simulation, not for deployment)."
@@ -267,7 +268,8 @@ privacy_guarantee noninteractive_client::guarantee(bool seeded) const {
     g.mechanism = "laplace";
   }
   if (!config_.public_covariates)
-    g.mechanism += ", budget share " + format_number(config_.covariance_share) + " to the covariance";
+    g.budget_split = "a share " + format_number(config_.covariance_share) +
+                     " of the budget to the covariance message, the rest to x y";
   return g;
 }
 

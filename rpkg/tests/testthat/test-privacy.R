@@ -76,7 +76,8 @@ test_that("client/server split: any order and chunking give the same sums and fi
   expect_identical(coef(fit_a), coef(ldp_estimate(b, control = ldp_control(not_pd = "eigen_floor"))))
   one <- ldp_report(c(0.5, -0.2), 1, epsilon = 1, delta = 1e-6, tau_x = 1, tau_y = 1)
   expect_equal(dim(one$cov_upper), c(1L, 3L))
-  expect_output(print(one), "operating system")
+  expect_output(print(one), "LDP reports of 1 user")
+  expect_match(privacy_guarantee(one), "operating system's secure generator", fixed = TRUE)
 })
 
 test_that("the by-product estimator is OLS on truncated data, thresholded", {

@@ -100,6 +100,7 @@ struct privacy_guarantee {
   double delta = 0;             // 0 for pure eps-LDP
   int messages_per_user = 1;
   std::string mechanism;        // e.g. "gaussian (analytic)", "laplace", "duchi l2-ball"
+  std::string budget_split;     // how epsilon (and delta) is divided between messages, if at all
   bool secure_noise = true;     // discrete noise on a grid
   bool seeded = false;          // reproducible stream (simulation), not for deployment
   double delta_slack = 0;       // discrete-Gaussian slack (mechanisms.hpp), included in no delta
