@@ -14,3 +14,4 @@
 #include "tessera/ordinal/presto.hpp"
 #include "tessera/glm/glm.hpp"
 #include "tessera/causal/iv_ate.hpp"
+#include "tessera/privacy/ldp_regression.hpp"
