@@ -11,3 +11,5 @@
 #include "tessera/dag/graph.hpp"
 #include "tessera/dag/simulate.hpp"
 #include "tessera/dag/colide.hpp"
+#include "tessera/recsys/relmf.hpp"
+#include "tessera/recsys/metrics.hpp"
