@@ -38,6 +38,10 @@
 // formula, as in the reference. The full-batch solver takes Adam steps on the exact gradient
 // and stops when the relative change of the objective falls below `tol`.
 //
+// Threads: the module runs on one thread; only the dense products of the logistic full-batch
+// path go through BLAS, whose thread count the caller controls. Results depend only on the
+// seed.
+//
 // Initialisation: Xavier/Glorot uniform, U ~ U(-a, a) with a = sqrt(6 / (m + k)) (V likewise
 // with n); biases 0. All randomness from tessera::make_rng(seed, stream).
 //
