@@ -8,22 +8,29 @@
 #' @param lr Adam learning rate (0.005 in the reference code).
 #' @param batch_size Mini-batch size `B`: `B/2` clicked and `B/2` unclicked pairs drawn
 #'   uniformly with replacement per iteration (2^15 in the reference code).
+#' @param sampling Mini-batch sampling: `"balanced"` (the real-data reference trainer:
+#'   half clicked, half unclicked pairs; this over-weights clicks, and with the log loss and
+#'   propensity weights `w > 1` it easily drives scores of rarely exposed items without
+#'   bound, so it suits the squared loss best) or `"uniform"` (pairs drawn uniformly from all
+#'   users x items, an unbiased estimate of the full objective; recommended for the log loss).
 #' @param beta1,beta2 Adam's moment decay rates.
 #' @param tol Full batch only: stop when the objective changes by at most
 #'   `tol * max(1, |objective|)` between steps.
 #' @return A list of class `tessera_relmf_control`.
 #' @examples
-#' relmf_control(max_iter = 500, lr = 0.01)
+#' relmf_control(max_iter = 500, lr = 0.01, sampling = "uniform")
 #' @export
-relmf_control <- function(max_iter = 301, lr = 0.005, batch_size = 2^15, beta1 = 0.9,
-                          beta2 = 0.999, tol = 1e-8) {
+relmf_control <- function(max_iter = 301, lr = 0.005, batch_size = 2^15,
+                          sampling = c("balanced", "uniform"), beta1 = 0.9, beta2 = 0.999,
+                          tol = 1e-8) {
+  sampling <- match.arg(sampling)
   check_whole(max_iter, "max_iter", min = 1)
   check_number(lr, "lr", min = 0, min_inclusive = FALSE)
   check_whole(batch_size, "batch_size", min = 2)
   check_number(beta1, "beta1", min = 0, max = 1 - 1e-12, min_inclusive = FALSE)
   check_number(beta2, "beta2", min = 0, max = 1 - 1e-12, min_inclusive = FALSE)
   check_number(tol, "tol", min = 0)
-  structure(list(max_iter = max_iter, lr = lr, batch_size = batch_size, beta1 = beta1,
+  structure(list(max_iter = max_iter, lr = lr, batch_size = batch_size, sampling = sampling, beta1 = beta1,
                  beta2 = beta2, tol = tol), class = "tessera_relmf_control")
 }
 

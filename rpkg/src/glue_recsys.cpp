@@ -88,6 +88,8 @@ Rcpp::List relmf_fit_cpp(Rcpp::List clicks, Rcpp::List settings, const std::stri
   o.beta2 = Rcpp::as<double>(settings["beta2"]);
   o.batch_size = static_cast<arma::uword>(Rcpp::as<double>(settings["batch_size"]));
   o.tol = Rcpp::as<double>(settings["tol"]);
+  o.sampling = Rcpp::as<std::string>(settings["sampling"]) == "uniform" ? rs::sampling_type::uniform
+                                                                        : rs::sampling_type::balanced;
   o.propensity.eta = Rcpp::as<double>(settings["eta"]);
   if (propensity == "popularity") {
     o.propensity.type = rs::propensity_type::popularity;

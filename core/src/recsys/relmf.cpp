@@ -181,6 +181,7 @@ void validate_options(const relmf_options& o, arma::uword n_users, arma::uword n
   check_nonnegative(o.tol, "tol");
   if (o.solver == solver_type::minibatch) {
     require(o.batch_size >= 2, "`batch_size` must be at least 2 (half clicked, half unclicked pairs).");
+    require(o.batch_size <= (arma::uword(1) << 31), "`batch_size` must be at most 2^31.");
   }
 }
 
@@ -264,46 +265,96 @@ void fit_full_batch(const arma::sp_mat& clicks, const relmf_options& o, const ru
                 " steps) before the relative change of the objective fell below tol";
 }
 
+// Draws mini-batches: the clicked pairs are found by binary search on sorted keys u n + i.
+class batch_sampler {
+ public:
+  static constexpr arma::uword kNoClick = ~arma::uword(0);
+  struct draw {
+    arma::uword user, item, click;  // click: index into the click list, kNoClick if unclicked
+  };
+
+  batch_sampler(const click_weights& cw, arma::uword n_users, arma::uword n_items, std::uint64_t seed)
+      : cw_(cw), n_users_(n_users), n_items_(n_items), rng_(make_rng(seed, 1)) {
+    keys_.resize(cw.user.n_elem);
+    for (arma::uword e = 0; e < cw.user.n_elem; ++e) keys_[e] = {key(cw.user(e), cw.item(e)), e};
+    std::sort(keys_.begin(), keys_.end());
+  }
+
+  // balanced: size/2 clicks, then size/2 unclicked pairs; uniform: `size` pairs of D.
+  void sample(sampling_type type, arma::uword size, std::vector<draw>& out) {
+    out.clear();
+    if (type == sampling_type::balanced) {
+      const arma::uword half = size / 2;
+      for (arma::uword b = 0; b < half; ++b) {
+        const arma::uword e = uniform(cw_.user.n_elem);
+        out.push_back({cw_.user(e), cw_.item(e), e});
+      }
+      while (out.size() < 2 * half) {
+        const draw d = random_pair();
+        if (d.click == kNoClick) out.push_back(d);
+      }
+    } else {
+      for (arma::uword b = 0; b < size; ++b) out.push_back(random_pair());
+    }
+  }
+
+ private:
+  std::uint64_t key(arma::uword u, arma::uword i) const { return static_cast<std::uint64_t>(u) * n_items_ + i; }
+  arma::uword uniform(arma::uword n) {
+    return static_cast<arma::uword>(draw_integer(rng_, 0, static_cast<long long>(n) - 1));
+  }
+  draw random_pair() {
+    const arma::uword u = uniform(n_users_), i = uniform(n_items_);
+    const std::pair<std::uint64_t, arma::uword> probe{key(u, i), 0};
+    const auto it = std::lower_bound(keys_.begin(), keys_.end(), probe);
+    const bool hit = it != keys_.end() && it->first == probe.first;
+    return {u, i, hit ? it->second : kNoClick};
+  }
+
+  const click_weights& cw_;
+  arma::uword n_users_, n_items_;
+  rng_engine rng_;
+  std::vector<std::pair<std::uint64_t, arma::uword>> keys_;
+};
+
 void fit_minibatch(const arma::sp_mat& clicks, const relmf_options& o, std::uint64_t seed,
                    const runtime_context& ctx, relmf_fit& fit) {
   relmf_model& m = fit.model;
-  const arma::uword n_users = clicks.n_rows, n_items = clicks.n_cols, nnz = clicks.n_nonzero;
   const click_weights& cw = fit.weights;
-  std::vector<std::uint64_t> keys(nnz);
-  for (arma::uword e = 0; e < nnz; ++e) keys[e] = static_cast<std::uint64_t>(cw.user(e)) * n_items + cw.item(e);
-  std::sort(keys.begin(), keys.end());
   const pair_loss pl{o.loss, m.link, o.unlabeled_weight};
-  const arma::uword half = o.batch_size / 2;
-  const double z = normaliser(o, 2.0 * static_cast<double>(half), static_cast<double>(half));
-  rng_engine rng = make_rng(seed, 1);
+  batch_sampler sampler(cw, clicks.n_rows, clicks.n_cols, seed);
+  std::vector<batch_sampler::draw> batch;
+  std::vector<double> value(o.batch_size), deriv(o.batch_size);
   adam_set adam(m, o);
   relmf_model g = zeros_like(m);
   for (long t = 0; t < o.max_iter; ++t) {
     if (t % 10 == 0) ctx.check_interrupt();
+    sampler.sample(o.sampling, o.batch_size, batch);
+    double clicked = 0;
+    for (std::size_t b = 0; b < batch.size(); ++b) {
+      const batch_sampler::draw& d = batch[b];
+      const double s = score_of(m, d.user, d.item);
+      if (d.click == batch_sampler::kNoClick) {
+        pl.f0(s, value[b], deriv[b]);
+      } else {
+        pl.f1(s, cw.weight(d.click), value[b], deriv[b]);
+        clicked += 1;
+      }
+    }
+    const double z = normaliser(o, static_cast<double>(batch.size()), clicked);
+    const double scale = z > 0 ? 1.0 / z : 0.0;
     g.U.zeros();
     g.V.zeros();
     g.user_bias.zeros();
     g.item_bias.zeros();
     g.global_bias = 0;
-    double total = 0, value = 0, deriv = 0;
-    for (arma::uword b = 0; b < half; ++b) {
-      const auto e = static_cast<arma::uword>(draw_integer(rng, 0, static_cast<long long>(nnz) - 1));
-      pl.f1(score_of(m, cw.user(e), cw.item(e)), cw.weight(e), value, deriv);
-      total += value;
-      add_pair_gradient(m, cw.user(e), cw.item(e), deriv / z, o.biases, g);
-    }
-    for (arma::uword b = 0; b < half; ++b) {
-      arma::uword u = 0, i = 0;
-      do {
-        u = static_cast<arma::uword>(draw_integer(rng, 0, static_cast<long long>(n_users) - 1));
-        i = static_cast<arma::uword>(draw_integer(rng, 0, static_cast<long long>(n_items) - 1));
-      } while (std::binary_search(keys.begin(), keys.end(), static_cast<std::uint64_t>(u) * n_items + i));
-      pl.f0(score_of(m, u, i), value, deriv);
-      total += value;
-      add_pair_gradient(m, u, i, deriv / z, o.biases, g);
+    double total = 0;
+    for (std::size_t b = 0; b < batch.size(); ++b) {
+      total += value[b];
+      add_pair_gradient(m, batch[b].user, batch[b].item, deriv[b] * scale, o.biases, g);
     }
     const double penalty = 0.5 * o.lambda * (arma::accu(arma::square(m.U)) + arma::accu(arma::square(m.V)));
-    const double batch_objective = total / z + penalty;
+    const double batch_objective = total * scale + penalty;
     check_objective(batch_objective, t);
     fit.trace.push_back(batch_objective);
     g.U += o.lambda * m.U;
@@ -511,7 +562,7 @@ relmf_fit fit_relmf(const arma::sp_mat& clicks, const relmf_options& o, std::uin
     fit_full_batch(clicks, o, ctx, fit);
   } else {
     const double pairs = static_cast<double>(clicks.n_rows) * static_cast<double>(clicks.n_cols);
-    require(static_cast<double>(clicks.n_nonzero) < pairs,
+    require(o.sampling == sampling_type::uniform || static_cast<double>(clicks.n_nonzero) < pairs,
             "every (user, item) pair is clicked, so there are no unclicked pairs to sample: use "
             "`solver = \"full_batch\"` or check the input.");
     fit_minibatch(clicks, o, seed, ctx, fit);

@@ -30,12 +30,17 @@
 // real-data code) has no such shortcut: the f0 part is a dense product in row blocks,
 // O(m n k) time and O(n k + block) memory; use the mini-batch solver for large data.
 //
-// Mini-batch solver (the reference code's trainer): each iteration draws B/2 clicked pairs
-// and B/2 unclicked pairs uniformly with replacement (unclicked by rejection from the m x n
-// grid), evaluates the batch loss (mean for the log loss; the squared loss divided by
-// sum_batch [Y + c (1 - Y)]), adds the L2 term on the whole matrices, and takes one Adam
-// step (tessera::optim::adam). Balanced sampling re-weights clicks relative to the 1/|D|
-// formula, as in the reference. The full-batch solver takes Adam steps on the exact gradient
+// Mini-batch solver: each iteration draws a batch, evaluates the batch loss (mean for the log
+// loss; the squared loss divided by sum_batch [Y + c (1 - Y)]), adds the L2 term on the whole
+// matrices, and takes one Adam step (tessera::optim::adam).
+//   balanced (the real-data reference trainer): B/2 clicked and B/2 unclicked pairs, uniformly
+//     with replacement (unclicked by rejection from the m x n grid). This re-weights clicks
+//     relative to the 1/|D| formula; with the log loss and w > 1 the re-weighted objective is
+//     unbounded below much more easily (an item whose clicks have w > 1 outweighs its few
+//     sampled unclicked pairs), so prefer it with the squared loss, as the reference does.
+//   uniform: B pairs uniformly from D with replacement; the batch loss is then an unbiased
+//     estimate of the full objective (used for the log loss, as in the semi-synthetic code's
+//     batches over all pairs [decision: that code's sampler was not checked line by line]). The full-batch solver takes Adam steps on the exact gradient
 // and stops when the relative change of the objective falls below `tol`.
 //
 // Threads: the module runs on one thread; only the dense products of the logistic full-batch
@@ -71,6 +76,7 @@ namespace tessera::recsys {
 enum class loss_type { log, squared };
 enum class link_type { logistic, identity };
 enum class solver_type { minibatch, full_batch };
+enum class sampling_type { balanced, uniform };
 enum class propensity_type { popularity, item, pair, none };
 
 struct propensity_spec {
@@ -94,6 +100,7 @@ struct relmf_options {
   double lr = 0.005;                     // Adam learning rate
   double beta1 = 0.9, beta2 = 0.999;
   arma::uword batch_size = 32768;        // B (mini-batch; 2^15 as in the reference)
+  sampling_type sampling = sampling_type::balanced;  // mini-batch: balanced or uniform over D
   double tol = 1e-8;                     // full batch: stop when |dF| <= tol max(1, |F|)
 };
 
