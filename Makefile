@@ -74,7 +74,7 @@ vignettes: rinstall
 
 bench: rinstall
 	tools/install-deps --bench
-	for f in bench/*/run.sh; do [ -f "$$f" ] && $(R_ENV) RLIB=$(RLIB) bash "$$f"; done
+	for f in bench/*/run.sh; do [ -f "$$f" ] && $(R_ENV) bash "$$f"; done
 
 # Installs the R package into the default library and the C++ library into PREFIX.
 PREFIX ?= /usr/local

@@ -5,7 +5,7 @@ dir <- if (length(args)) args[1] else "rpkg/tests/testthat"
 library(testthat)
 library(tessera)
 res <- as.data.frame(testthat::test_dir(dir, package = "tessera", load_package = "installed",
-                                         reporter = ProgressReporter$new(show_praise = FALSE),
+                                         reporter = SummaryReporter$new(show_praise = FALSE),
                                          stop_on_failure = FALSE))
 failed <- sum(res$failed) + sum(res$error)
 passed <- sum(res$nb) - sum(res$failed) - sum(res$skipped)

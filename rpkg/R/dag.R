@@ -260,7 +260,7 @@ glance.tessera_dag <- function(x, ...) {
 }
 
 #' @export
-plot.tessera_dag <- function(x, ...) plot_dag(x$W, main = method_label(x), ...)
+plot.tessera_dag <- function(x, main = method_label(x), ...) plot_dag(x$W, main = main, ...)
 
 #' Draw a directed graph
 #'

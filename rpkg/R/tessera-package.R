@@ -8,4 +8,13 @@
 #' @useDynLib tessera, .registration = TRUE
 #' @importFrom Rcpp evalCpp
 #' @importFrom generics tidy glance
+#' @importFrom stats coef nobs
+#' @importFrom graphics plot
+#' @importFrom rlang abort
 "_PACKAGE"
+
+#' @export
+generics::tidy
+
+#' @export
+generics::glance
