@@ -8,7 +8,8 @@
 #' @param lr Adam learning rate (0.005 in the reference code).
 #' @param batch_size Mini-batch size `B`: `B/2` clicked and `B/2` unclicked pairs drawn
 #'   uniformly with replacement per iteration (2^15 in the reference code).
-#' @param sampling Mini-batch sampling: `"balanced"` (the real-data reference trainer:
+#' @param sampling Mini-batch sampling: `"auto"` (uniform for the log loss, balanced for
+#'   the squared loss), `"balanced"` (the real-data reference trainer:
 #'   half clicked, half unclicked pairs; this over-weights clicks, and with the log loss and
 #'   propensity weights `w > 1` it easily drives scores of rarely exposed items without
 #'   bound, so it suits the squared loss best) or `"uniform"` (pairs drawn uniformly from all
@@ -21,7 +22,7 @@
 #' relmf_control(max_iter = 500, lr = 0.01, sampling = "uniform")
 #' @export
 relmf_control <- function(max_iter = 301, lr = 0.005, batch_size = 2^15,
-                          sampling = c("balanced", "uniform"), beta1 = 0.9, beta2 = 0.999,
+                          sampling = c("auto", "balanced", "uniform"), beta1 = 0.9, beta2 = 0.999,
                           tol = 1e-8) {
   sampling <- match.arg(sampling)
   check_whole(max_iter, "max_iter", min = 1)
@@ -51,9 +52,8 @@ relmf_control <- function(max_iter = 301, lr = 0.005, batch_size = 2^15,
 #' (`R = sigmoid(s)`, `link = "logistic"`). With `link = "identity"` (`R = s`, as in
 #' WMF) the full-batch step needs only `k x k` Gram matrices for the unclicked pairs:
 #' O(nnz k + (users + items) k^2) per step. The logistic link has no such shortcut: a
-#' full-batch step costs O(users x items x k), so use `solver = "minibatch"` on large
-#' data (balanced sampling of clicked and unclicked pairs with Adam, as in the
-#' reference code).
+#' full-batch step costs O(users x items x k), so use `solver = "minibatch"` (Adam on
+#' mini-batches, see [relmf_control()] for the sampling schemes) on large data.
 #'
 #' With `w > 1` the log loss is unbounded below in the score of a clicked pair; only
 #' the L2 term keeps the fit finite, so very small `lambda` with tiny propensities can

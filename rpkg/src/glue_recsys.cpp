@@ -88,8 +88,10 @@ Rcpp::List relmf_fit_cpp(Rcpp::List clicks, Rcpp::List settings, const std::stri
   o.beta2 = Rcpp::as<double>(settings["beta2"]);
   o.batch_size = static_cast<arma::uword>(Rcpp::as<double>(settings["batch_size"]));
   o.tol = Rcpp::as<double>(settings["tol"]);
-  o.sampling = Rcpp::as<std::string>(settings["sampling"]) == "uniform" ? rs::sampling_type::uniform
-                                                                        : rs::sampling_type::balanced;
+  const std::string sampling = Rcpp::as<std::string>(settings["sampling"]);
+  o.sampling = sampling == "uniform"    ? rs::sampling_type::uniform
+               : sampling == "balanced" ? rs::sampling_type::balanced
+                                        : rs::sampling_type::automatic;
   o.propensity.eta = Rcpp::as<double>(settings["eta"]);
   if (propensity == "popularity") {
     o.propensity.type = rs::propensity_type::popularity;

@@ -260,6 +260,7 @@ TEST_CASE("recsys: mini-batch Adam is reproducible from the seed and lowers the 
   o.lr = 0.02;
   o.clip = 0.1;
   o.biases = true;
+  o.sampling = sampling_type::balanced;
   const relmf_fit a = fit_relmf(Y, o, 7), b = fit_relmf(Y, o, 7), c = fit_relmf(Y, o, 8);
   CHECK(arma::approx_equal(a.model.U, b.model.U, "absdiff", 0.0));
   CHECK(arma::approx_equal(a.model.item_bias, b.model.item_bias, "absdiff", 0.0));
@@ -391,7 +392,9 @@ TEST_CASE("recsys: bad input gives clear errors") {
   bad = o;
   bad.lambda = -1;
   check_message([&] { fit_relmf(Y, bad, 1); }, "`lambda`");
-  check_message([&] { fit_relmf(arma::sp_mat(arma::mat(3, 3, arma::fill::ones)), o, 1); }, "no unclicked");
+  relmf_options balanced = o;
+  balanced.sampling = sampling_type::balanced;
+  check_message([&] { fit_relmf(arma::sp_mat(arma::mat(3, 3, arma::fill::ones)), balanced, 1); }, "no unclicked");
   // divergence is reported, not returned as NaN
   relmf_options wild = o;
   wild.lambda = 0;

@@ -323,13 +323,16 @@ void fit_minibatch(const arma::sp_mat& clicks, const relmf_options& o, std::uint
   const click_weights& cw = fit.weights;
   const pair_loss pl{o.loss, m.link, o.unlabeled_weight};
   batch_sampler sampler(cw, clicks.n_rows, clicks.n_cols, seed);
+  const sampling_type sampling = o.sampling != sampling_type::automatic ? o.sampling
+                                 : o.loss == loss_type::log            ? sampling_type::uniform
+                                                                       : sampling_type::balanced;
   std::vector<batch_sampler::draw> batch;
   std::vector<double> value(o.batch_size), deriv(o.batch_size);
   adam_set adam(m, o);
   relmf_model g = zeros_like(m);
   for (long t = 0; t < o.max_iter; ++t) {
     if (t % 10 == 0) ctx.check_interrupt();
-    sampler.sample(o.sampling, o.batch_size, batch);
+    sampler.sample(sampling, o.batch_size, batch);
     double clicked = 0;
     for (std::size_t b = 0; b < batch.size(); ++b) {
       const batch_sampler::draw& d = batch[b];
@@ -562,7 +565,9 @@ relmf_fit fit_relmf(const arma::sp_mat& clicks, const relmf_options& o, std::uin
     fit_full_batch(clicks, o, ctx, fit);
   } else {
     const double pairs = static_cast<double>(clicks.n_rows) * static_cast<double>(clicks.n_cols);
-    require(o.sampling == sampling_type::uniform || static_cast<double>(clicks.n_nonzero) < pairs,
+    const bool uniform = o.sampling == sampling_type::uniform ||
+                         (o.sampling == sampling_type::automatic && o.loss == loss_type::log);
+    require(uniform || static_cast<double>(clicks.n_nonzero) < pairs,
             "every (user, item) pair is clicked, so there are no unclicked pairs to sample: use "
             "`solver = \"full_batch\"` or check the input.");
     fit_minibatch(clicks, o, seed, ctx, fit);

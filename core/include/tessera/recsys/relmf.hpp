@@ -40,7 +40,8 @@
 //     sampled unclicked pairs), so prefer it with the squared loss, as the reference does.
 //   uniform: B pairs uniformly from D with replacement; the batch loss is then an unbiased
 //     estimate of the full objective (used for the log loss, as in the semi-synthetic code's
-//     batches over all pairs [decision: that code's sampler was not checked line by line]). The full-batch solver takes Adam steps on the exact gradient
+//     batches over all pairs [decision: that code's sampler was not checked line by line]).
+//   automatic (default): uniform for the log loss, balanced for the squared loss. The full-batch solver takes Adam steps on the exact gradient
 // and stops when the relative change of the objective falls below `tol`.
 //
 // Threads: the module runs on one thread; only the dense products of the logistic full-batch
@@ -76,7 +77,7 @@ namespace tessera::recsys {
 enum class loss_type { log, squared };
 enum class link_type { logistic, identity };
 enum class solver_type { minibatch, full_batch };
-enum class sampling_type { balanced, uniform };
+enum class sampling_type { automatic, balanced, uniform };
 enum class propensity_type { popularity, item, pair, none };
 
 struct propensity_spec {
@@ -100,7 +101,7 @@ struct relmf_options {
   double lr = 0.005;                     // Adam learning rate
   double beta1 = 0.9, beta2 = 0.999;
   arma::uword batch_size = 32768;        // B (mini-batch; 2^15 as in the reference)
-  sampling_type sampling = sampling_type::balanced;  // mini-batch: balanced or uniform over D
+  sampling_type sampling = sampling_type::automatic;  // automatic: uniform (log), balanced (squared)
   double tol = 1e-8;                     // full batch: stop when |dF| <= tol max(1, |F|)
 };
 
