@@ -61,20 +61,38 @@ struct pair_loss {
   }
 };
 
-double score_of(const relmf_model& m, arma::uword u, arma::uword i) {
+// Pair-wise work reads one row of U and of V; rows of a column-major matrix are strided, so
+// these helpers work on the transposes Ut = U' (k x m) and Vt = V' (k x n), whose columns are
+// contiguous, and accumulate the factor gradients into gUt, gVt (transposed back by the caller).
+struct transposed {
+  arma::mat Ut, Vt, gUt, gVt;
+  explicit transposed(const relmf_model& m)
+      : Ut(m.U.t()), Vt(m.V.t()), gUt(arma::size(Ut), arma::fill::zeros), gVt(arma::size(Vt), arma::fill::zeros) {}
+  void refresh(const relmf_model& m) {
+    Ut = m.U.t();
+    Vt = m.V.t();
+    gUt.zeros();
+    gVt.zeros();
+  }
+};
+
+double score_of(const relmf_model& m, const transposed& t, arma::uword u, arma::uword i) {
+  const double* a = t.Ut.colptr(u);
+  const double* b = t.Vt.colptr(i);
   double s = 0;
-  const arma::uword k = m.U.n_cols;
-  for (arma::uword j = 0; j < k; ++j) s += m.U(u, j) * m.V(i, j);
+  for (arma::uword j = 0; j < t.Ut.n_rows; ++j) s += a[j] * b[j];
   return s + m.user_bias(u) + m.item_bias(i) + m.global_bias;
 }
 
-// Adds d * (gradient of s_ui) to g.
-void add_pair_gradient(const relmf_model& m, arma::uword u, arma::uword i, double d, bool biases,
-                       relmf_model& g) {
-  const arma::uword k = m.U.n_cols;
-  for (arma::uword j = 0; j < k; ++j) {
-    g.U(u, j) += d * m.V(i, j);
-    g.V(i, j) += d * m.U(u, j);
+// Adds d * (gradient of s_ui): factors into t.gUt / t.gVt, biases into g.
+void add_pair_gradient(transposed& t, arma::uword u, arma::uword i, double d, bool biases, relmf_model& g) {
+  const double* a = t.Ut.colptr(u);
+  const double* b = t.Vt.colptr(i);
+  double* ga = t.gUt.colptr(u);
+  double* gb = t.gVt.colptr(i);
+  for (arma::uword j = 0; j < t.Ut.n_rows; ++j) {
+    ga[j] += d * b[j];
+    gb[j] += d * a[j];
   }
   if (biases) {
     g.user_bias(u) += d;
@@ -330,13 +348,15 @@ void fit_minibatch(const arma::sp_mat& clicks, const relmf_options& o, std::uint
   std::vector<double> value(o.batch_size), deriv(o.batch_size);
   adam_set adam(m, o);
   relmf_model g = zeros_like(m);
+  transposed tr(m);
   for (long t = 0; t < o.max_iter; ++t) {
     if (t % 10 == 0) ctx.check_interrupt();
+    if (t > 0) tr.refresh(m);
     sampler.sample(sampling, o.batch_size, batch);
     double clicked = 0;
     for (std::size_t b = 0; b < batch.size(); ++b) {
       const batch_sampler::draw& d = batch[b];
-      const double s = score_of(m, d.user, d.item);
+      const double s = score_of(m, tr, d.user, d.item);
       if (d.click == batch_sampler::kNoClick) {
         pl.f0(s, value[b], deriv[b]);
       } else {
@@ -346,16 +366,16 @@ void fit_minibatch(const arma::sp_mat& clicks, const relmf_options& o, std::uint
     }
     const double z = normaliser(o, static_cast<double>(batch.size()), clicked);
     const double scale = z > 0 ? 1.0 / z : 0.0;
-    g.U.zeros();
-    g.V.zeros();
     g.user_bias.zeros();
     g.item_bias.zeros();
     g.global_bias = 0;
     double total = 0;
     for (std::size_t b = 0; b < batch.size(); ++b) {
       total += value[b];
-      add_pair_gradient(m, batch[b].user, batch[b].item, deriv[b] * scale, o.biases, g);
+      add_pair_gradient(tr, batch[b].user, batch[b].item, deriv[b] * scale, o.biases, g);
     }
+    g.U = tr.gUt.t();
+    g.V = tr.gVt.t();
     const double penalty = 0.5 * o.lambda * (arma::accu(arma::square(m.U)) + arma::accu(arma::square(m.V)));
     const double batch_objective = total * scale + penalty;
     check_objective(batch_objective, t);
@@ -521,13 +541,16 @@ objective_eval evaluate_objective(const arma::sp_mat& clicks, const arma::vec& w
                                              : dense_unclicked_part(model, pl, o.biases, g);
   arma::uword e = 0;
   double v1 = 0, d1 = 0, v0 = 0, d0 = 0;
+  transposed tr(model);
   for (auto it = clicks.begin(); it != clicks.end(); ++it, ++e) {
-    const double s = score_of(model, it.row(), it.col());
+    const double s = score_of(model, tr, it.row(), it.col());
     pl.f1(s, weight(e), v1, d1);
     pl.f0(s, v0, d0);
     total += v1 - v0;
-    add_pair_gradient(model, it.row(), it.col(), d1 - d0, o.biases, g);
+    add_pair_gradient(tr, it.row(), it.col(), d1 - d0, o.biases, g);
   }
+  g.U += tr.gUt.t();
+  g.V += tr.gVt.t();
   const double pairs = static_cast<double>(clicks.n_rows) * static_cast<double>(clicks.n_cols);
   const double z = normaliser(o, pairs, static_cast<double>(clicks.n_nonzero));
   const double scale = z > 0 ? 1.0 / z : 0.0;
@@ -585,7 +608,8 @@ arma::vec predict_pairs(const relmf_model& model, const arma::uvec& users, const
                                     ") is outside 1.." + std::to_string(n_users) + ": unknown user.");
     require(items(e) < n_items, "`items` entry " + std::to_string(e + 1) + " (" + std::to_string(items(e) + 1) +
                                     ") is outside 1.." + std::to_string(n_items) + ": unknown item.");
-    const double s = score_of(model, users(e), items(e));
+    double s = model.user_bias(users(e)) + model.item_bias(items(e)) + model.global_bias;
+    for (arma::uword j = 0; j < model.U.n_cols; ++j) s += model.U(users(e), j) * model.V(items(e), j);
     out(e) = response && model.link == link_type::logistic ? sigmoid(s) : s;
   }
   return out;
