@@ -15,3 +15,5 @@
 #include "tessera/glm/glm.hpp"
 #include "tessera/causal/iv_ate.hpp"
 #include "tessera/privacy/ldp_regression.hpp"
+#include "tessera/recsys/relmf.hpp"
+#include "tessera/recsys/metrics.hpp"
