@@ -37,6 +37,19 @@ tessera::aggregate::rho_method parse_rho(const std::string& m) {
   return agg::rho_method::cv;
 }
 
+// The options both fits share.
+template <class Options>
+void set_common(Options& o, bool intercept, double ridge, const std::string& method, double rho,
+                const arma::vec& rho_grid, int folds, double seed) {
+  o.intercept = intercept;
+  o.ridge = ridge;
+  o.method = parse_rho(method);
+  o.rho = rho;
+  o.rho_grid = rho_grid;
+  o.folds = folds;
+  o.seed = static_cast<std::uint64_t>(seed);
+}
+
 }  // namespace
 
 // [[Rcpp::export(.agg_lm_cpp)]]
@@ -49,13 +62,7 @@ Rcpp::List agg_lm_cpp(const arma::mat& x, Rcpp::IntegerVector codes, Rcpp::Integ
   const agg::bag_structure bags = make_bags(codes, scheme);
   const arma::vec ybar = aligned_means(bags, agg_codes, y_bag, sizes);
   agg::linear_options o;
-  o.intercept = intercept;
-  o.ridge = ridge;
-  o.method = parse_rho(method);
-  o.rho = rho;
-  o.rho_grid = rho_grid;
-  o.folds = folds;
-  o.seed = static_cast<std::uint64_t>(seed);
+  set_common(o, intercept, ridge, method, rho, rho_grid, folds, seed);
   o.snr = snr;
   o.rho_max = rho_max;
   const agg::linear_fit f = agg::fit_linear(x, bags, ybar, o);
@@ -87,13 +94,7 @@ Rcpp::List agg_glm_cpp(const arma::mat& x, Rcpp::IntegerVector codes, Rcpp::Inte
   o.family = family == "gaussian" ? agg::glm_family::gaussian
              : family == "poisson" ? agg::glm_family::poisson
                                    : agg::glm_family::binomial;
-  o.intercept = intercept;
-  o.ridge = ridge;
-  o.method = parse_rho(method);
-  o.rho = rho;
-  o.rho_grid = rho_grid;
-  o.folds = folds;
-  o.seed = static_cast<std::uint64_t>(seed);
+  set_common(o, intercept, ridge, method, rho, rho_grid, folds, seed);
   o.newton.max_iter = max_iter;
   const agg::glm_fit f = agg::fit_glm(x, bags, ybar, o);
   return Rcpp::List::create(
