@@ -738,3 +738,58 @@ print.tessera_dp_release <- function(x, n = 6, ...) {
   print(utils::head(data.frame(bag = x$bag, y_bag = x$y_bag, size = x$size, scale = x$scale), n))
   invisible(x)
 }
+
+# ---- streaming: sufficient statistics ------------------------------------------------------
+
+#' Sufficient statistics of aggregate-response data, for streaming fits
+#'
+#' The linear estimators depend on the data only through `G = X'X`,
+#' `G_S = sum_a |B_a| xbar_a xbar_a'`, `b = sum_a |B_a| xbar_a ybar_a`,
+#' `sum_a |B_a| ybar_a^2` and the counts. They add up over disjoint sets of *whole* bags,
+#' so data too large for memory can be read in chunks (each holding complete bags),
+#' summarised with `aggregate_stats()` and fitted with `aggregate_lm_stats()`: memory
+#' stays flat in `n` and the result equals the one-pass fit up to rounding.
+#'
+#' @inheritParams aggregate_lm.default
+#' @param x A numeric matrix (one chunk of rows).
+#' @return `aggregate_stats()`: a list of class `tessera_aggregate_stats`.
+#' @examples
+#' set.seed(1)
+#' x <- matrix(rnorm(800), 400, 2); y <- drop(x %*% c(1, 2)) + rnorm(400)
+#' bags <- rep(1:100, each = 4)
+#' chunks <- lapply(split(seq_len(400), rep(1:4, each = 100)), function(i)
+#'   aggregate_stats(x[i, ], bags[i], bag_means(y[i], bags[i])))
+#' coef(aggregate_lm_stats(chunks, rho = 0.5))
+#' coef(aggregate_lm(x, bags, bag_means(y, bags), rho = 0.5))
+#' @export
+aggregate_stats <- function(x, bags, y_bag, intercept = TRUE) {
+  check_flag(intercept, "intercept")
+  d <- prepare_aggregate_data(x, bags, y_bag, NULL, "mean", call = environment())
+  s <- call_core(.agg_stats_cpp(d$x, d$codes, d$agg_codes, d$y_bag, intercept))
+  structure(c(s, list(names = c(if (intercept) "(Intercept)", colnames(d$x)))),
+            class = "tessera_aggregate_stats")
+}
+
+#' @rdname aggregate_stats
+#' @param stats One `aggregate_stats()` result or a list of them (chunks of disjoint
+#'   whole bags, same columns), merged before fitting.
+#' @param rho A number `>= 0` or `"oracle"` (cross-validation needs the rows).
+#' @return `aggregate_lm_stats()`: a list with `coefficients`, `rho`, `std_errors`,
+#'   `sigma2`, `n` and `m`.
+#' @export
+aggregate_lm_stats <- function(stats, rho = 1, ridge = 0, snr = NULL, rho_max = 1) {
+  if (inherits(stats, "tessera_aggregate_stats")) stats <- list(stats)
+  if (!is.list(stats) || !length(stats) || !all(vapply(stats, inherits, logical(1), "tessera_aggregate_stats"))) {
+    cli::cli_abort("{.arg stats} must be made by {.fn aggregate_stats} (one result or a list of them).")
+  }
+  r <- parse_rho_arg(rho)
+  if (r$method == "cv") cli::cli_abort("{.code rho = \"cv\"} needs the rows; give a number or {.val oracle}.")
+  if (r$method == "oracle") check_number(snr, "snr", min = 0, min_inclusive = FALSE)
+  check_number(ridge, "ridge", min = 0)
+  res <- call_core(.agg_fit_stats_cpp(lapply(stats, unclass), r$method, r$value, ridge,
+                                      if (is.null(snr)) -1 else snr, rho_max))
+  nm <- stats[[1]]$names
+  list(coefficients = stats::setNames(res$coef, nm), rho = res$rho,
+       std_errors = if (length(res$std_errors)) stats::setNames(res$std_errors, nm),
+       sigma2 = res$sigma2, n = res$n, m = res$m)
+}

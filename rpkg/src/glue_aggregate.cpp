@@ -176,3 +176,46 @@ Rcpp::NumericVector agg_random_bags_cpp(double n, double k, double seed) {
   return as_num(arma::conv_to<arma::vec>::from(b.bag) + 1.0);
   TESSERA_GLUE_END
 }
+
+// [[Rcpp::export(.agg_stats_cpp)]]
+Rcpp::List agg_stats_cpp(const arma::mat& x, Rcpp::IntegerVector codes, Rcpp::IntegerVector agg_codes,
+                         const arma::vec& y_bag, bool intercept) {
+  TESSERA_GLUE_BEGIN
+  const agg::bag_structure bags = make_bags(codes, "given");
+  const arma::vec ybar = aligned_means(bags, agg_codes, y_bag, R_NilValue);
+  const agg::linear_stats s = agg::compute_stats(x, bags, ybar, intercept);
+  return Rcpp::List::create(Rcpp::Named("G") = s.G, Rcpp::Named("GS") = s.GS, Rcpp::Named("b") = as_num(s.b),
+                            Rcpp::Named("yy") = s.yy, Rcpp::Named("n") = s.n, Rcpp::Named("m") = s.m,
+                            Rcpp::Named("intercept") = s.intercept);
+  TESSERA_GLUE_END
+}
+
+// [[Rcpp::export(.agg_fit_stats_cpp)]]
+Rcpp::List agg_fit_stats_cpp(Rcpp::List chunks, const std::string& method, double rho, double ridge, double snr,
+                             double rho_max) {
+  TESSERA_GLUE_BEGIN
+  agg::linear_stats total;
+  for (R_xlen_t i = 0; i < chunks.size(); ++i) {
+    const Rcpp::List c = chunks[i];
+    agg::linear_stats s;
+    s.G = Rcpp::as<arma::mat>(c["G"]);
+    s.GS = Rcpp::as<arma::mat>(c["GS"]);
+    s.b = Rcpp::as<arma::vec>(c["b"]);
+    s.yy = Rcpp::as<double>(c["yy"]);
+    s.n = Rcpp::as<double>(c["n"]);
+    s.m = Rcpp::as<double>(c["m"]);
+    s.intercept = Rcpp::as<bool>(c["intercept"]);
+    total.merge(s);
+  }
+  agg::linear_options o;
+  o.method = parse_rho(method);
+  o.rho = rho;
+  o.ridge = ridge;
+  o.snr = snr;
+  o.rho_max = rho_max;
+  const agg::linear_fit f = agg::fit_linear_stats({total}, o);
+  return Rcpp::List::create(Rcpp::Named("coef") = as_num(f.coef), Rcpp::Named("rho") = f.rho,
+                            Rcpp::Named("std_errors") = as_num(f.std_errors), Rcpp::Named("sigma2") = f.sigma2,
+                            Rcpp::Named("n") = f.n * 1.0, Rcpp::Named("m") = f.m * 1.0);
+  TESSERA_GLUE_END
+}

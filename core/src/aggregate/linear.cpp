@@ -47,10 +47,11 @@ linear_stats compute_stats(const arma::mat& X, const bag_structure& bags, const 
   const arma::uword off = intercept ? 1 : 0;
   const arma::uword p = X.n_cols + off;
   arma::mat sums(m, p, arma::fill::zeros);  // per-bag sums of the design rows
-  for (arma::uword i = 0; i < X.n_rows; ++i) {
-    const arma::uword a = bags.bag(i);
-    if (intercept) sums(a, 0) += 1.0;
-    for (arma::uword j = 0; j < X.n_cols; ++j) sums(a, j + off) += X(i, j);
+  if (intercept) sums.col(0) = arma::conv_to<arma::vec>::from(bags.sizes);
+  for (arma::uword j = 0; j < X.n_cols; ++j) {  // column-major: one pass per column
+    const double* xj = X.colptr(j);
+    double* sj = sums.colptr(j + off);
+    for (arma::uword i = 0; i < X.n_rows; ++i) sj[bags.bag(i)] += xj[i];
   }
   const arma::vec size = arma::conv_to<arma::vec>::from(bags.sizes);
   linear_stats s;
@@ -127,10 +128,12 @@ rho_path::rho_path(const linear_stats& stats, double ridge) : ridge_(ridge) {
     const arma::vec dg = R.diag();
     well = dg.min() * dg.min() > 1e-12 * scale;
   }
-  require(well, "`x` does not have full column rank (collinear columns, a constant column next to "
-                "the intercept, or more coefficients (" + std::to_string(stats.p()) +
-                ") than rows (" + format_number(stats.n) +
-                ")): drop columns or set `ridge` > 0.");
+  const bool wide = static_cast<double>(stats.p()) > stats.n;
+  require(well, "`x` does not have full column rank (" +
+                    (wide ? "more coefficients (" + std::to_string(stats.p()) + ") than rows (" +
+                                format_number(stats.n) + ")"
+                          : std::string("collinear columns, or a constant column next to the intercept")) +
+                    "): drop columns or set `ridge` > 0.");
   Linv = arma::inv(arma::trimatl(R.t()));
   arma::mat M = Linv * (stats.GS + P) * Linv.t();
   M = arma::symmatu(0.5 * (M + M.t()));

@@ -132,3 +132,17 @@ test_that("dp_aggregate: scale, clipping, reproducibility", {
   expect_lt(abs(mean(abs(z)) - 1), 4 / sqrt(10000))
   expect_output(print(r), "not cryptographically secure")
 })
+
+test_that("sufficient statistics of chunks of whole bags merge to the one-pass fit", {
+  s <- sim_agg(n = 400, d = 3, k = 4)
+  ord <- order(s$bags)  # rows sorted by bag so that chunks hold whole bags
+  x <- s$x[ord, ]; bags <- s$bags[ord]
+  chunks <- lapply(split(seq_len(400), rep(1:4, each = 100)), function(i)
+    aggregate_stats(x[i, ], bags[i], s$y_bag[as.character(unique(bags[i]))]))
+  for (rho in c(0, 0.4, 1)) {
+    expect_equal(unname(aggregate_lm_stats(chunks, rho = rho)$coefficients),
+                 unname(coef(aggregate_lm(s$x, s$bags, s$y_bag, rho = rho))), tolerance = 1e-10)
+  }
+  expect_error(aggregate_lm_stats(chunks, rho = "cv"), "needs the rows")
+  expect_error(aggregate_lm_stats(list(1)), "aggregate_stats")
+})
