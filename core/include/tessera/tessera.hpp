@@ -17,3 +17,4 @@
 #include "tessera/privacy/ldp_regression.hpp"
 #include "tessera/recsys/relmf.hpp"
 #include "tessera/recsys/metrics.hpp"
+#include "tessera/aggregate/aggregate.hpp"
