@@ -11,3 +11,4 @@
 #include "tessera/dag/graph.hpp"
 #include "tessera/dag/simulate.hpp"
 #include "tessera/dag/colide.hpp"
+#include "tessera/montecarlo/sobol.hpp"
