@@ -126,6 +126,18 @@ TEST_CASE("phi of either sign, many laws with a shared phi column") {
   for (arma::uword j = 0; j < 3; ++j) CHECK(std::abs(r3.estimate(j) - 1 - delta(j) * delta(j)) < 4 * r3.se(j));
 }
 
+TEST_CASE("Gaussian-mixture proposals (weighted EM) on a bimodal integrand") {
+  // phi = x^4 under N(0, 1) has two symmetric modes at +-sqrt(4): I = 3.
+  aiscv_options o;
+  o.budget = 3000;
+  o.family = proposal_family::gaussian_mixture;
+  const aiscv_result r = aiscv(even_moments(2), {std_normal_1d()}, 2, o, 13);
+  CHECK(std::abs(r.estimate(1) - 3.0) < 4 * r.se(1));
+  CHECK(std::abs(r.estimate(0) - 1.0) < 4 * r.se(0));
+  REQUIRE(r.components.size() == 2);
+  CHECK(r.components[1].components.size() == 2);
+}
+
 TEST_CASE("identical expectations: degenerate control variates are flagged, no NaN") {
   aiscv_options o;
   o.budget = 2000;

@@ -79,4 +79,7 @@ TEST_CASE("Sobol' bad input: constant model, NaN output, wrong length") {
                        doctest::Contains("row 4"), tessera::invalid_argument);
   CHECK_THROWS_WITH_AS(sobol_aiscv([](const arma::mat& x) { return arma::vec(x.n_rows + 1, arma::fill::ones); }, m, o, 1),
                        doctest::Contains("one value per row"), tessera::invalid_argument);
+  o.model_runs = 300;
+  CHECK_THROWS_WITH_AS(sobol_aiscv([](const arma::mat& x) { return arma::vec(x.col(0)); }, m, o, 1),
+                       doctest::Contains("use at least 400 model runs"), tessera::invalid_argument);
 }

@@ -22,6 +22,17 @@ aiscv_options inner_options(const sobol_options& o, arma::uword d) {
   const arma::uword blocks = d + (o.total_order ? 2 : 1);
   aiscv_options a = o.aiscv;
   a.budget = o.model_runs / blocks;
+  // The same minimum batch as aiscv_session (dimension 2d), stated in model runs.
+  const arma::uword min_batch = std::max<arma::uword>(10, 2 * (2 * d + 1));
+  const auto batch = static_cast<arma::uword>(std::floor(a.batch_fraction * static_cast<double>(a.budget)));
+  if (a.batch_fraction > 0 && batch < min_batch) {
+    const auto points = static_cast<arma::uword>(std::ceil(static_cast<double>(min_batch) / a.batch_fraction));
+    throw invalid_argument("`model_runs` = " + std::to_string(o.model_runs) + " gives " + std::to_string(a.budget) +
+                           " points of " + std::to_string(blocks) + " runs each and batches of " +
+                           std::to_string(batch) + " points, fewer than the " + std::to_string(min_batch) +
+                           " needed with " + std::to_string(d) + " inputs: use at least " +
+                           std::to_string(points * blocks) + " model runs.");
+  }
   return a;
 }
 }  // namespace
