@@ -209,4 +209,8 @@ TEST_CASE("ask/tell session reproduces the one-call run") {
   aiscv_session s({std_normal_1d()}, 2, o, 77);
   while (!s.done()) s.tell(even_moments(2)(s.ask()));
   CHECK(arma::approx_equal(a.estimate, s.result().estimate, "absdiff", 0.0));
+  // J taken from the first tell(): the same run.
+  aiscv_session s0({std_normal_1d()}, 0, o, 77);
+  while (!s0.done()) s0.tell(even_moments(2)(s0.ask()));
+  CHECK(arma::approx_equal(a.estimate, s0.result().estimate, "absdiff", 0.0));
 }

@@ -135,7 +135,8 @@ arma::vec optimise_alpha(const arma::vec& a, const arma::mat& G, const arma::vec
 aiscv_session::aiscv_session(std::vector<input_law> laws, arma::uword n_outputs, const aiscv_options& options,
                              std::uint64_t seed)
     : laws_(std::move(laws)), J_(n_outputs), options_(options), seed_(seed) {
-  check_laws(laws_, J_);
+  if (J_ == 0 && laws_.size() > 1) J_ = laws_.size();
+  check_laws(laws_, J_ == 0 ? 1 : J_);
   d_ = laws_[0].dim;
   L_ = laws_.size();
   const aiscv_options& o = options_;
@@ -145,19 +146,6 @@ aiscv_session::aiscv_session(std::vector<input_law> laws, arma::uword n_outputs,
           "`batch_fraction` must be positive and at most `adapt_fraction` (" + format_number(o.adapt_fraction) +
               "), not " + format_number(o.batch_fraction) + ".");
   check_nonnegative(o.jitter, "jitter");
-  require(o.alpha_floor >= 0 && o.alpha_floor * static_cast<double>(J_) < 0.5,
-          "`alpha_floor` must be in [0, 1 / (2 J)) = [0, " + format_number(0.5 / static_cast<double>(J_)) + "), not " +
-              format_number(o.alpha_floor) + ".");
-  check_in_open(o.level, 0, 1, "level");
-  require(o.mixture_components >= 1, "`mixture_components` must be at least 1.");
-  if (!o.weights.is_empty()) {
-    require(o.weights.n_elem == J_, "`weights` must have one entry per expectation (J = " + str(J_) + "), not " +
-                                        str(o.weights.n_elem) + ".");
-    check_finite(o.weights, "weights");
-    for (arma::uword j = 0; j < J_; ++j)
-      require(o.weights(j) > 0, "`weights` must be positive, but entry " + str(j + 1) + " is " +
-                                    format_number(o.weights(j)) + ": drop that expectation or give it a positive weight.");
-  }
   N_ = o.budget;
   n_batch_ = static_cast<arma::uword>(std::floor(o.batch_fraction * static_cast<double>(N_)));
   N1_ = static_cast<arma::uword>(std::floor(o.adapt_fraction * static_cast<double>(N_)));
@@ -170,9 +158,29 @@ aiscv_session::aiscv_session(std::vector<input_law> laws, arma::uword n_outputs,
                            ": use a budget of at least " + str(needed) + " or a larger `batch_fraction`.");
   }
   require(N_ - N1_ >= 2, "`budget` leaves fewer than 2 points for the final sample: lower `adapt_fraction`.");
-  degenerate_.assign(J_, 0);
+  check_in_open(o.level, 0, 1, "level");
+  require(o.mixture_components >= 1, "`mixture_components` must be at least 1.");
+  if (J_ > 0) set_outputs(J_);
   result_.options = options_;
   start_batch_from_h0();
+}
+
+void aiscv_session::set_outputs(arma::uword J) {
+  J_ = J;
+  check_laws(laws_, J_);
+  const aiscv_options& o = options_;
+  require(o.alpha_floor >= 0 && o.alpha_floor * static_cast<double>(J_) < 0.5,
+          "`alpha_floor` must be in [0, 1 / (2 J)) = [0, " + format_number(0.5 / static_cast<double>(J_)) + "), not " +
+              format_number(o.alpha_floor) + ".");
+  if (!o.weights.is_empty()) {
+    require(o.weights.n_elem == J_, "`weights` must have one entry per expectation (J = " + str(J_) + "), not " +
+                                        str(o.weights.n_elem) + ".");
+    check_finite(o.weights, "weights");
+    for (arma::uword j = 0; j < J_; ++j)
+      require(o.weights(j) > 0, "`weights` must be positive, but entry " + str(j + 1) + " is " +
+                                    format_number(o.weights(j)) + ": drop that expectation or give it a positive weight.");
+  }
+  degenerate_.assign(J_, 0);
 }
 
 std::string aiscv_session::phase_name() const {
@@ -326,6 +334,11 @@ void aiscv_session::draw_from_proposal(arma::uword n, std::uint64_t stream) {
 
 void aiscv_session::tell(const arma::mat& values) {
   require(!done(), "the aISCV session is finished; read its result().");
+  if (J_ == 0) {
+    require(values.n_cols >= 1 && values.n_rows == pending_.n_rows,
+            "`phi` must return one row per point and at least one column.");
+    set_outputs(values.n_cols);
+  }
   const arma::mat V = checked_values(values);
   auto law_of = [this](arma::uword j) { return this->law_of(j); };
   if (phase_ == phase::final) {

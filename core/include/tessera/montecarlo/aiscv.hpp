@@ -121,7 +121,8 @@ using phi_function = std::function<arma::mat(const arma::mat& x)>;
 // values. Seeds: batch b uses derive_seed(seed, b), the final sample derive_seed(seed, 999).
 class aiscv_session {
  public:
-  // laws: one law, or J laws (one per expectation). n_outputs = J.
+  // laws: one law, or J laws (one per expectation). n_outputs = J; 0 means "the number
+  // of columns of the first tell()" (with one law) or the number of laws.
   aiscv_session(std::vector<input_law> laws, arma::uword n_outputs, const aiscv_options& options,
                 std::uint64_t seed);
   bool done() const { return phase_ == phase::done; }
@@ -137,6 +138,7 @@ class aiscv_session {
   enum class phase { initial, adapt, final, done };
   void start_batch_from_h0();
   void draw_from_proposal(arma::uword n, std::uint64_t stream);
+  void set_outputs(arma::uword J);
   void fit_components();
   void update_alpha();
   arma::mat law_log_densities(const arma::mat& x) const;  // n x L
