@@ -11,6 +11,7 @@ namespace tessera::dag {
 
 bool is_dag(const arma::mat& adjacency) {
   check_square(adjacency, "adjacency");
+  check_finite(adjacency, "adjacency");
   const arma::uword d = adjacency.n_rows;
   // Kahn's algorithm on the nonzero pattern.
   std::vector<arma::uword> indegree(d, 0);

@@ -1,0 +1,4 @@
+library(testthat)
+library(tessera)
+
+test_check("tessera")
