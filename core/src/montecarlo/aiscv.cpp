@@ -282,11 +282,11 @@ void aiscv_session::fit_components() {
     arma::vec logw(M);
     for (arma::uword i = 0; i < M; ++i)
       logw(i) = phi_(i, j) == 0 ? -kInf : logf_(i, law_of(j)) + std::log(std::abs(phi_(i, j))) - logh(i);
-    const double top = logw.max();
-    if (!std::isfinite(top))
-      throw invalid_argument("column " + str(j + 1) + " of `phi` is zero (or the law gives zero density) at all " +
-                             str(M) + " points drawn so far, so its proposal cannot be fitted: an expectation "
-                             "that is exactly zero needs no sampling; drop that column.");
+    double top = logw.max();
+    if (!std::isfinite(top)) {  // phi_j is zero on every point so far: fall back to f_j itself
+      logw = logf_.col(law_of(j)) - logh;
+      top = logw.max();
+    }
     const arma::vec w = arma::exp(logw - top);
     if (options_.family == proposal_family::single_gaussian) {
       components_[j].components.push_back(fit_gaussian(X_, w, scale, options_.jitter, options_.diagonal, report));
@@ -359,15 +359,12 @@ void aiscv_session::tell(const arma::mat& values) {
     const arma::vec est = arma::mean(y, 0).t();
     s2_old_.set_size(J_);
     for (arma::uword j = 0; j < J_; ++j) s2_old_(j) = column_variance(y.col(j));
+    if (!arma::any(arma::vectorise(V) != 0))
+      throw invalid_argument("`phi` is zero at all " + str(V.n_rows) +
+                             " points of the first batch: every expectation would be estimated as 0; check phi.");
     if (options_.weights.is_empty()) {
       omega_.set_size(J_);
-      for (arma::uword j = 0; j < J_; ++j) {
-        if (est(j) == 0)
-          throw invalid_argument("the initial estimate of expectation " + str(j + 1) +
-                                 " is exactly 0, so the default relative weights 1 / I^2 are undefined: give "
-                                 "`weights` explicitly.");
-        omega_(j) = 1.0 / (est(j) * est(j));
-      }
+      for (arma::uword j = 0; j < J_; ++j) omega_(j) = est(j) == 0 ? 0.0 : 1.0 / (est(j) * est(j));
     } else {
       omega_ = options_.weights;
     }

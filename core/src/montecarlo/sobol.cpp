@@ -130,6 +130,10 @@ void sobol_session::tell(const arma::vec& y) {
          << " of the " << y.n_elem << " points it was given; the model must be finite on the whole input space.";
       throw invalid_argument(os.str());
     }
+  if (runs_ == 0 && y.max() == y.min())
+    throw invalid_argument("`model` returned the same value (" + format_number(y(0)) + ") at all " +
+                           std::to_string(y.n_elem) + " points of the first batch: the output has no variance, "
+                           "so Sobol' indices are undefined.");
   runs_ += y.n_elem;
   const arma::vec yA = y.subvec(0, n - 1);
   arma::mat phi(n, inner_.n_outputs());

@@ -48,8 +48,11 @@
 //   zero-variance property then holds only for phi_j of constant sign; for signed phi_j
 //   split it into phi_j+ and phi_j- (two columns) or add a known constant.
 // * omega: user weights; empty means relative variance, omega_j = 1 / I_j_hat^2 with the
-//   batch-0 plug-in (fixed afterwards); an exactly zero I_j_hat then is an error asking
-//   for explicit weights.
+//   batch-0 plug-in (fixed afterwards). A column of phi that is exactly zero on every
+//   batch-0 point (e.g. a Sobol' total-effect term of an input the model ignores) gets
+//   omega_j = 0 and, while it stays zero on the pool, a proposal fitted to f_j itself
+//   (weights f_j / h); its estimate stays unbiased. phi zero everywhere is an error.
+//   Rare events (phi_j nonzero only where batch 0 never lands) are out of scope.
 // * Degenerate control variate: when Var(g_j / g_alpha) <= 1e-10 mean(g_j/g_alpha)^2 on
 //   a batch (J = 1, or identical components) beta_j is not identified; the estimator does
 //   not depend on it then (g_j/g_alpha is constant) and beta_j = the batch mean of
