@@ -362,7 +362,11 @@ void aiscv_session::tell(const arma::mat& values) {
     if (!arma::any(arma::vectorise(V) != 0))
       throw invalid_argument("`phi` is zero at all " + str(V.n_rows) +
                              " points of the first batch: every expectation would be estimated as 0; check phi.");
-    if (options_.weights.is_empty()) {
+    if (options_.weights.is_empty() && options_.weight_rule) {
+      omega_ = options_.weight_rule(est);
+      require(omega_.n_elem == J_ && omega_.is_finite() && arma::all(omega_ >= 0) && arma::any(omega_ > 0),
+              "`weight_rule` must return J finite, non-negative weights, not all zero.");
+    } else if (options_.weights.is_empty()) {
       omega_.set_size(J_);
       for (arma::uword j = 0; j < J_; ++j) omega_(j) = est(j) == 0 ? 0.0 : 1.0 / (est(j) * est(j));
     } else {

@@ -22,6 +22,30 @@ aiscv_options inner_options(const sobol_options& o, arma::uword d) {
   const arma::uword blocks = d + (o.total_order ? 2 : 1);
   aiscv_options a = o.aiscv;
   a.budget = o.model_runs / blocks;
+  if (a.weights.is_empty()) {
+    // Default criterion: the sum of the indices' delta-method variances without their
+    // cross terms, omega_j = sum_k (d index_k / d I_j)^2 at the batch-0 estimates (relative
+    // weights 1 / I_j^2 would let tiny total-effect terms take the whole mixture).
+    const bool total = o.total_order;
+    a.weight_rule = [d, total](const arma::vec& e) {
+      const double m = e(d), s = e(d + 1), V = s - m * m;
+      if (!(V > 0)) return arma::vec(e.n_elem, arma::fill::ones);
+      arma::vec w(e.n_elem, arma::fill::zeros);
+      for (arma::uword i = 0; i < d; ++i) {
+        const double S = (e(i) - m * m) / V;
+        w(i) += 1 / (V * V);
+        w(d) += std::pow(2 * m * (S - 1) / V, 2);
+        w(d + 1) += std::pow(S / V, 2);
+        if (total) {
+          const double T = e(d + 2 + i) / V;
+          w(d + 2 + i) += 1 / (V * V);
+          w(d) += std::pow(2 * m * T / V, 2);
+          w(d + 1) += std::pow(T / V, 2);
+        }
+      }
+      return arma::vec(w / arma::max(w));
+    };
+  }
   // The same minimum batch as aiscv_session (dimension 2d), stated in model runs.
   const arma::uword min_batch = std::max<arma::uword>(10, 2 * (2 * d + 1));
   const auto batch = static_cast<arma::uword>(std::floor(a.batch_fraction * static_cast<double>(a.budget)));

@@ -86,6 +86,8 @@ struct aiscv_options {
   double jitter = 1e-6;              // relative covariance jitter
   double alpha_floor = 9e-12;        // lower bound of every alpha_k
   arma::vec weights;                 // omega (length J); empty = 1 / I_hat^2 (relative)
+  // When weights is empty and this is set: omega = weight_rule(batch-0 estimates).
+  std::function<arma::vec(const arma::vec& initial_estimate)> weight_rule;
   double level = 0.95;               // confidence level of the intervals
 };
 

@@ -13,6 +13,10 @@
 //   T_i = D_i / V           (total order: not in the paper; a decision of this module).
 // Intervals: delta method with the full J x J covariance of the aISCV estimates;
 //   dS_i/d(I_i, m, s) = (1/V, 2m(S_i - 1)/V, -S_i/V), dT_i/d(D_i, m, s) = (1/V, 2m T_i/V, -T_i/V).
+// Weights of the aISCV criterion (a decision; the paper's choice for this case is not
+// stated in the reference code): by default omega_j = sum_k (d index_k / d I_j)^2 at the
+// batch-0 estimates, so the criterion is the sum of the indices' delta-method variances
+// without cross terms. Explicit aiscv.weights override it.
 // Cost: each point Z costs d + 1 model runs (d + 2 with total order); the budget is
 // given in model runs and N = floor(runs / (d + 1 or d + 2)) points are used.
 // The estimates are reported raw: they can fall below 0 or above 1 (no clipping).
