@@ -1,10 +1,9 @@
 # Makes data/pension.csv.gz (the 401(k) data) from the CRAN package hdm's `pension` data.
-#   Rscript tools/data/make-pension.R            (downloads hdm's source package from CRAN)
+#   Rscript tools/data/make-pension.R            (downloads hdm's source package from the CRAN mirror R is set up with)
 #   Rscript tools/data/make-pension.R hdm_x.y.z.tar.gz
 # Only the columns tessera's causal module uses are kept, unchanged.
 args <- commandArgs(TRUE)
 tarball <- if (length(args)) args[1] else {
-  options(repos = c(CRAN = "https://cloud.r-project.org"))
   utils::download.packages("hdm", destdir = tempdir(), type = "source")[1, 2]
 }
 ex <- file.path(tempdir(), "hdm_src")

@@ -18,3 +18,4 @@
 #include "tessera/recsys/relmf.hpp"
 #include "tessera/recsys/metrics.hpp"
 #include "tessera/aggregate/aggregate.hpp"
+#include "tessera/montecarlo/sobol.hpp"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `make bench`: Sobol' indices by aISCV against the sensitivity package at equal model runs.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+mkdir -p "$root/bench/results"
+Rscript "$here/bench.R" "$root/bench/results/montecarlo.csv" "${MC_BENCH_REPS:-20}" "${MC_BENCH_POINTS:-5000}"
