@@ -50,6 +50,7 @@ rpkg: deps $(TARBALL)
 
 $(TARBALL): $(RPKG_INPUTS)
 	mkdir -p $(BUILD)
+	tools/check-r-names.sh
 	tools/assemble-rpkg $(STAGE)
 	cd $(BUILD) && R CMD build --no-build-vignettes --no-manual stage/tessera > rbuild.log 2>&1 || { cat rbuild.log; exit 1; }
 

@@ -371,7 +371,7 @@ nobs.aggregate_lm <- function(object, ...) object$n
 nobs.aggregate_glm <- function(object, ...) object$n
 
 # The design of newdata for a fit (matrix or, for the formula interface, a data frame).
-new_design <- function(object, newdata) {
+aggregate_new_design <- function(object, newdata) {
   if (!is.null(object$terms)) {
     if (!is.data.frame(newdata)) cli::cli_abort("{.arg newdata} must be a data frame for a formula fit.")
     mf <- stats::model.frame(object$terms, newdata, na.action = stats::na.pass, xlev = object$xlevels)
@@ -408,7 +408,7 @@ predict.aggregate_lm <- function(object, newdata, bags = NULL, type = c("instanc
                                  scale = c("response", "link"), ...) {
   type <- match.arg(type)
   scale <- match.arg(scale)
-  X <- new_design(object, newdata)
+  X <- aggregate_new_design(object, newdata)
   beta <- object$coefficients
   eta <- drop(X %*% beta[setdiff(names(beta), "(Intercept)")])
   if (object$intercept) eta <- eta + beta[["(Intercept)"]]

@@ -278,7 +278,7 @@ coef.presto <- function(object, s = NULL, type = c("beta", "psi"), ...) {
 }
 
 # The design of new data: through the terms of a formula fit, else a numeric matrix.
-new_design <- function(object, newx, call) {
+presto_new_design <- function(object, newx, call) {
   if (!is.null(object$terms)) {
     if (!is.data.frame(newx)) cli::cli_abort("{.arg newx} must be a data frame for a formula fit.", call = call)
     tt <- stats::delete.response(object$terms)
@@ -344,7 +344,7 @@ predict.presto <- function(object, newx, s, type = c("prob", "class", "link"),
   env <- environment()
   if (missing(newx)) cli::cli_abort("{.arg newx} is required.", call = env)
   if (missing(s)) cli::cli_abort("{.arg s} is required: a single lambda (see {.fn cv_presto} to choose one).", call = env)
-  X <- new_design(object, newx, env)
+  X <- presto_new_design(object, newx, env)
   p <- path_at(object, s, call = env)
   predict_at(p$a0, matrix(p$beta, length(object$xnames)), X, object$levels, type, crossing, env)
 }
@@ -663,7 +663,7 @@ predict.presto_baseline <- function(object, newx, type = c("prob", "class", "lin
   type <- match.arg(type)
   crossing <- match.arg(crossing)
   env <- environment()
-  X <- new_design(object, newx, env)
+  X <- presto_new_design(object, newx, env)
   predict_at(object$a0, object$beta, X, object$levels, type, crossing, env)
 }
 
