@@ -24,7 +24,7 @@ kill -INT "$pid"
 wait "$pid"
 status=$?
 if [ $status -eq 0 ] && grep -q "first fit: interrupted" "$work/log" && grep -q "second fit: colide" "$work/log"; then
-  echo "interrupt check: 1 passed, 0 failed"
+  echo "interrupt-check: 1 passed, 0 failed"
 else
-  echo "interrupt check: 0 passed, 1 failed (exit $status)"; cat "$work/log"; exit 1
+  echo "interrupt-check: 0 passed, 1 failed (exit $status)"; cat "$work/log"; exit 1
 fi

@@ -1,5 +1,5 @@
 #pragma once
 // The one place the core includes Armadillo. The R build defines the same
 // configuration macros for every translation unit (see rpkg/src/Makevars.in), so the
-// core and the Rcpp glue agree on Armadillo's layout.
+// core and the R glue agree on Armadillo's layout.
 #include <armadillo>

@@ -1,7 +1,7 @@
 #pragma once
 // The runtime context: how the core talks to the outside world. It never writes to
 // stdout/stderr itself. A log stream, a progress callback and an interrupt callback,
-// all no-ops by default; the R glue plugs in Rcpp::Rcout, a cli progress bar and
+// all no-ops by default; the R glue plugs in the R console stream, a cli progress bar and
 // R's user-interrupt check.
 #include <functional>
 #include <ostream>
