@@ -4,7 +4,6 @@
 #include <RcppArmadillo.h>
 #include <cli/progress.h>
 
-#include <memory>
 #include <string>
 
 #include "tessera/common/context.hpp"

@@ -64,11 +64,10 @@ test_that("problems found by adversarial testing stay fixed", {
   # Badly scaled data: a clear error, or a non-converged fit with a warning.
   expect_error(colide(x * 1e-200, control = ctl), "underflow")
   expect_error(colide(x * 1e200, control = ctl), "overflow")
-  big <- suppressWarnings(colide(x * 1e8, control = ctl))
-  if (max(abs(diag(big$W_raw))) > 0.3) {
-    expect_false(big$converged)
-    expect_warning(colide(x * 1e8, control = ctl), "did not converge")
-  }
+  # At a scale of 1e8 the score swamps h (measured: a self-loop of weight 0.999 here).
+  expect_warning(big <- colide(x * 1e8, control = ctl), "did not converge")
+  expect_false(big$converged)
+  expect_gt(max(abs(diag(big$W_raw))), 0.3)
   zd <- colide(x * 1e8, control = dag_control(warm_iter = 2000, max_iter = 4000, zero_diagonal = TRUE))
   expect_true(all(diag(zd$W_raw) == 0))
   w0 <- matrix(1, 4, 4); diag(w0) <- 0

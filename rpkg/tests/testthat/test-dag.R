@@ -16,7 +16,7 @@ test_that("colide recovers a simulated graph and returns a complete fit", {
   expect_identical(coef(fit, type = "raw"), fit$W_raw)
 })
 
-test_that("the three methods agree with the C++ core on the reference fixture", {
+test_that("colide(variance = \"nonequal\") agrees with the reference implementation's fixture", {
   # tests/fixtures/dag holds the authors' reference output (see its README).
   skip_if_not(file.exists(test_path("../../../tests/fixtures/dag/sem_x.csv")),
               "fixtures are only available from a source checkout")
