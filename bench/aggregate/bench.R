@@ -1,82 +1,158 @@
-# Streaming aggregate-response regression: sufficient statistics of chunks of whole bags
-# (aggregate_stats) merged and fitted (aggregate_lm_stats), against lm() on the expanded
-# design (each row's response = its bag's mean, which is exactly the instance-level fit
-# rho = 1). Checks: the 4-chunk merge equals the one-pass fit; tessera's rho = 1 fit
-# equals lm(). Memory: peak R heap (gc) per size, which stays flat in n for the streamed
-# fit (one chunk in memory at a time).
-#   Rscript bench/aggregate/bench.R OUT.csv [max_n]
+# Streaming aggregate-response regression against lm() on the expanded design.
+#
+# Data: d = 10 Gaussian features plus an intercept, y = 1 + x'theta0 + N(0, 1), consecutive
+# bags of k = 5 rows, generated in chunks of 1e5 rows (chunk i from set.seed(1e4 + i), so
+# every mode sees the same data). Each bag's aggregate is the mean of its rows' y.
+#
+# Modes, each run in a FRESH R process so that its peak resident memory (VmHWM from
+# /proc/self/status) is its own:
+#   streamed  chunks generated one at a time; only the per-fold sufficient statistics
+#             (G, G_S, b, counts: 5 folds x 11 x 11) are kept, merged chunk by chunk with
+#             merge_aggregate_stats(); fits rho = 1 (the lm() counterpart) and rho by
+#             cross-validation over bags from the same statistics.
+#   onepass   all chunks in memory, aggregate_lm(rho = 1) on the full design.
+#   lm        all chunks in memory, lm(yrow ~ .) on the expanded design (each row's
+#             response = its bag's mean; the instance-level estimator is exactly this).
+#   merge4    all chunks in memory: the one-pass fit at rho = 0.3 against the merge of the
+#             statistics of 4 chunks of whole bags (the same data cut in quarters).
+#   idle      loads tessera and stops: the baseline memory of an R process.
+# Timing: in the onepass/lm modes, tessera and lm() alternate in one process (reps
+# interleaved, medians), after the data is built.
+#   Rscript bench/aggregate/bench.R OUT.csv [max_n] [lm_max_n]
+#   Rscript bench/aggregate/bench.R --worker MODE n reps       (one mode, prints one CSV row)
 suppressPackageStartupMessages(library(tessera))
-args <- commandArgs(TRUE)
-out <- if (length(args)) args[1] else "bench/results/aggregate.csv"
-max_n <- if (length(args) > 1) as.numeric(args[2]) else 1e7
 d <- 10; k <- 5; chunk <- 1e5
 theta0 <- seq(-1, 1, length.out = d)
 
-make_chunk <- function(i, rows) {
+vm_hwm_mb <- function() {
+  st <- readLines("/proc/self/status")
+  as.numeric(gsub("[^0-9]", "", grep("^VmHWM", st, value = TRUE))) / 1024
+}
+
+make_chunk <- function(i, rows = chunk) {
   set.seed(1e4 + i)
-  x <- matrix(rnorm(rows * d), rows, d)
+  x <- matrix(rnorm(rows * d), rows, d, dimnames = list(NULL, paste0("x", seq_len(d))))
   y <- drop(1 + x %*% theta0) + rnorm(rows)
   bags <- (i - 1) * (rows / k) + rep(seq_len(rows / k), each = k)  # consecutive whole bags
-  list(x = x, y = y, bags = bags, y_bag = bag_means(y, bags))
+  list(x = x, bags = bags, y_bag = bag_means(y, bags))
 }
 
-peak_mb <- function(expr) {
-  invisible(gc(reset = TRUE))
-  t <- system.time(val <- force(expr))[["elapsed"]]
-  g <- gc()
-  list(value = val, time = t, mb = sum(g[, ncol(g)]))  # "max used" column, Mb
+all_chunks <- function(n) {
+  ch <- lapply(seq_len(n / chunk), make_chunk)
+  x <- do.call(rbind, lapply(ch, `[[`, "x"))
+  bags <- unlist(lapply(ch, `[[`, "bags"))
+  y_bag <- unlist(lapply(ch, `[[`, "y_bag"))
+  list(x = x, bags = bags, y_bag = y_bag)
 }
 
-rows <- list()
-sizes <- c(1e5, 1e6, 1e7)
-sizes <- sizes[sizes <= max_n]
-for (n in sizes) {
-  n_chunks <- n / chunk
-  s <- peak_mb({
-    st <- NULL
-    for (i in seq_len(n_chunks)) {
-      ch <- make_chunk(i, chunk)
-      si <- aggregate_stats(ch$x, ch$bags, ch$y_bag)
-      st <- if (is.null(st)) si else { si$G <- si$G + st$G; si$GS <- si$GS + st$GS; si$b <- si$b + st$b
-                                      si$yy <- si$yy + st$yy; si$n <- si$n + st$n; si$m <- si$m + st$m; si }
+fmt <- function(v) paste(format(v, digits = 17), collapse = ";")
+
+worker <- function(mode, n, reps) {
+  out <- list(mode = mode, n = n, reps = reps, time_s = NA, time_peer_s = NA, max_abs_diff = NA,
+              rho_cv = NA, coef = "", coef_peer = "")
+  if (mode == "streamed") {
+    times <- numeric(reps)
+    for (r in seq_len(reps)) {
+      t0 <- proc.time()[["elapsed"]]
+      st <- NULL
+      for (i in seq_len(n / chunk)) {
+        ch <- make_chunk(i)
+        si <- aggregate_stats(ch$x, ch$bags, ch$y_bag, folds = 5, seed = i)
+        st <- if (is.null(st)) si else merge_aggregate_stats(st, si)
+        rm(ch, si)
+      }
+      f1 <- aggregate_lm_stats(st, rho = 1)
+      fcv <- aggregate_lm_stats(st, rho = "cv")
+      times[r] <- proc.time()[["elapsed"]] - t0
     }
-    aggregate_lm_stats(st, rho = 1)
-  })
-  row <- data.frame(n = n, d = d, k = k, method = "tessera streamed (rho = 1)", time_s = s$time, peak_mb = s$mb,
-                    max_abs_diff = NA_real_, check = "")
-  if (n <= 1e6) {
-    all <- lapply(seq_len(n_chunks), make_chunk, rows = chunk)
-    x <- do.call(rbind, lapply(all, `[[`, "x"))
-    bags <- unlist(lapply(all, `[[`, "bags"))
-    y_bag <- unlist(lapply(all, `[[`, "y_bag"))
-    yrow <- y_bag[as.character(bags)]
-    rm(all)
-    l <- peak_mb(stats::lm.fit(cbind(1, x), yrow))
-    one <- peak_mb(aggregate_lm(x, bags, y_bag, rho = 1, seed = 1))
-    row$max_abs_diff <- max(abs(s$value$coefficients - coef(one$value)))
-    rows[[length(rows) + 1]] <- data.frame(n = n, d = d, k = k, method = "tessera one pass (rho = 1)",
-                                           time_s = one$time, peak_mb = one$mb,
-                                           max_abs_diff = max(abs(coef(one$value) - l$value$coefficients)),
-                                           check = "vs lm.fit on the expanded design")
-    rows[[length(rows) + 1]] <- data.frame(n = n, d = d, k = k, method = "lm.fit on the expanded design",
-                                           time_s = l$time, peak_mb = l$mb, max_abs_diff = 0, check = "reference")
-    # 4-chunk merge (chunks of whole bags) against the one-pass fit, at rho = 0.3.
-    q <- split(seq_len(nrow(x)), rep(1:4, each = nrow(x) / 4))
-    st4 <- lapply(q, function(i) aggregate_stats(x[i, ], bags[i], y_bag[as.character(unique(bags[i]))]))
+    out$time_s <- stats::median(times)
+    out$rho_cv <- fcv$rho
+    out$coef <- fmt(f1$coefficients)
+  } else if (mode %in% c("onepass", "lm")) {
+    a <- all_chunks(n)
+    yrow <- unname(a$y_bag[as.character(a$bags)])
+    df <- data.frame(a$x, yrow = yrow)
+    tt <- tl <- numeric(reps)
+    for (r in seq_len(reps)) {  # interleaved
+      t0 <- proc.time()[["elapsed"]]
+      ft <- aggregate_lm(a$x, a$bags, a$y_bag, rho = 1)
+      tt[r] <- proc.time()[["elapsed"]] - t0
+      t0 <- proc.time()[["elapsed"]]
+      fl <- stats::lm(yrow ~ ., data = df)
+      tl[r] <- proc.time()[["elapsed"]] - t0
+    }
+    out$time_s <- stats::median(tt)
+    out$time_peer_s <- stats::median(tl)
+    out$max_abs_diff <- max(abs(unname(coef(ft)) - unname(coef(fl))))
+    out$coef <- fmt(coef(ft))
+    out$coef_peer <- fmt(coef(fl))
+  } else if (mode == "merge4") {
+    a <- all_chunks(n)
+    q <- split(seq_len(n), rep(1:4, each = n / 4))  # quarters hold whole bags (n / 4 divisible by k)
+    st4 <- lapply(q, function(i) aggregate_stats(a$x[i, ], a$bags[i], a$y_bag[as.character(unique(a$bags[i]))]))
     m4 <- aggregate_lm_stats(st4, rho = 0.3)$coefficients
-    p1 <- coef(aggregate_lm(x, bags, y_bag, rho = 0.3))
-    rows[[length(rows) + 1]] <- data.frame(n = n, d = d, k = k, method = "4-chunk merge vs one pass (rho = 0.3)",
-                                           time_s = NA, peak_mb = NA, max_abs_diff = max(abs(m4 - p1)),
-                                           check = "merge")
-    row$check <- "vs one pass"
-    rm(x, bags, y_bag, yrow)
+    p1 <- coef(aggregate_lm(a$x, a$bags, a$y_bag, rho = 0.3))
+    out$max_abs_diff <- max(abs(unname(m4) - unname(p1)))
+    out$coef <- fmt(m4)
+    out$coef_peer <- fmt(p1)
   }
-  rows[[length(rows) + 1]] <- row
-  message(sprintf("n = %.0e done", n))
+  out$peak_rss_mb <- vm_hwm_mb()
+  utils::write.csv(as.data.frame(out), stdout(), row.names = FALSE)
+}
+
+args <- commandArgs(TRUE)
+if (length(args) && args[1] == "--worker") {
+  worker(args[2], as.numeric(args[3]), as.integer(args[4]))
+  quit(save = "no")
+}
+
+out <- if (length(args)) args[1] else "bench/results/aggregate.csv"
+max_n <- if (length(args) > 1) as.numeric(args[2]) else 1e7
+lm_max <- if (length(args) > 2) as.numeric(args[3]) else 1e6
+script <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+run <- function(mode, n, reps) {
+  res <- system2(file.path(R.home("bin"), "Rscript"), c(script, "--worker", mode, format(n, scientific = FALSE), reps),
+                 stdout = TRUE)
+  row <- utils::read.csv(text = res)
+  message(sprintf("%-8s n = %.0e: %.2f s, peak RSS %.0f MB", mode, n, row$time_s, row$peak_rss_mb))
+  row
+}
+rows <- list(run("idle", 0, 1))
+for (n in c(1e5, 1e6, 1e7)[c(1e5, 1e6, 1e7) <= max_n]) {
+  reps <- if (n >= 1e7) 1 else 3
+  rows[[length(rows) + 1]] <- run("streamed", n, reps)
+  if (n <= lm_max) {
+    rows[[length(rows) + 1]] <- run("onepass", n, reps)
+    rows[[length(rows) + 1]] <- run("lm", n, 1)  # memory of lm() alone (its time: onepass row)
+    rows[[length(rows) + 1]] <- run("merge4", n, 1)
+  }
 }
 res <- do.call(rbind, rows)
+# Agreement of the streamed rho = 1 fit with the in-memory fits of the same n.
+coef_of <- function(s) as.numeric(strsplit(s, ";")[[1]])
+for (i in which(res$mode == "streamed")) {
+  j <- which(res$mode == "onepass" & res$n == res$n[i])
+  if (length(j)) res$max_abs_diff[i] <- max(abs(coef_of(res$coef[i]) - coef_of(res$coef[j])))
+}
+res$ratio_time_tessera_over_lm <- ifelse(res$mode == "onepass", res$time_s / res$time_peer_s, NA)
+res$lm_peak_rss_mb <- NA
+for (i in which(res$mode == "onepass")) res$lm_peak_rss_mb[i] <- res$peak_rss_mb[res$mode == "lm" & res$n == res$n[i]]
+res$check <- c(idle = "baseline R process with tessera loaded",
+               streamed = "rho = 1 vs one-pass tessera (same n); rho_cv from 5 streamed folds",
+               onepass = "tessera rho = 1 vs lm() on the expanded design",
+               lm = "peak memory of lm() on the expanded design alone",
+               merge4 = "4-chunk merge vs one-pass fit at rho = 0.3")[res$mode]
+res$d <- d
+res$k <- k
+res$chunk_rows <- chunk
+res$load_avg <- paste(strsplit(trimws(sub(".*load average:", "", system("uptime", intern = TRUE))), ", ")[[1]],
+                      collapse = " ")
+res$commit <- tryCatch(system("git describe --always --dirty", intern = TRUE), error = function(e) NA)
 res$tessera_version <- as.character(utils::packageVersion("tessera"))
 res$r_version <- R.version.string
+res$coef <- NULL
+res$coef_peer <- NULL
 dir.create(dirname(out), showWarnings = FALSE, recursive = TRUE)
 utils::write.csv(res, out, row.names = FALSE)
-print(res)
+print(res[, c("mode", "n", "time_s", "time_peer_s", "ratio_time_tessera_over_lm", "peak_rss_mb",
+              "lm_peak_rss_mb", "max_abs_diff", "rho_cv")])

@@ -318,7 +318,7 @@ size_range <- function(s) if (min(s) == max(s)) format(min(s)) else paste(min(s)
 #' @param object A fit from [aggregate_lm()] or [aggregate_glm()].
 #' @param ... Unused.
 #' @return An object of class `summary.tessera_aggregate`: the coefficient table
-#'   (estimates and, for the linear model, conditional standard errors), the loss
+#'   (estimates and, where defined, standard errors conditional on `x`), the loss
 #'   values, the chosen `rho` and the bag diagnostics.
 #' @examples
 #' set.seed(1)
@@ -363,6 +363,9 @@ vcov.aggregate_lm <- function(object, ...) {
   }
   object$vcov
 }
+
+#' @export
+vcov.aggregate_glm <- vcov.aggregate_lm
 
 #' @export
 nobs.aggregate_lm <- function(object, ...) object$n
@@ -515,8 +518,15 @@ glance.aggregate_glm <- function(x, ...) {
 #' label-free, non-negative within-bag term. The fit minimises
 #' `(1 - rho) L_bag + rho L_ins + (ridge / 2) ||theta||^2` by damped Newton. With
 #' `binomial()`, `y_bag` are the bags' label proportions. The gaussian family gives
-#' exactly [aggregate_lm()]. No standard errors and no oracle `rho` (the theory is
-#' linear).
+#' exactly [aggregate_lm()]. There is no oracle `rho` (the theory is linear).
+#'
+#' Standard errors are sandwich standard errors conditional on `x`: the estimating
+#' equation depends on the aggregates only through `sum_a |B_a| xbar_a ybar_a`, whose
+#' variance is taken from the model at the fitted means (`Var(ybar_a) = phi sum_i
+#' V(mu_i) / |B_a|^2`, `phi = 1` for binomial and poisson, the bag-level residual
+#' variance for gaussian, which reproduces [aggregate_lm()]'s). With bags of one row they
+#' are the usual [stats::glm()] standard errors. For `rho > 0` the estimator is biased,
+#' so they describe its spread, not its distance from the truth.
 #'
 #' @inheritParams aggregate_lm.default
 #' @param family `binomial()` (default), `poisson()` or `gaussian()` with their
@@ -525,8 +535,8 @@ glance.aggregate_glm <- function(x, ...) {
 #' @param rho_grid Grid for `"cv"`; default 0 (when estimable) and 0.01 to 1.
 #' @param max_iter Newton iterations per fit.
 #' @return An object of class `c("aggregate_glm", "tessera_fit")` with the components
-#'   of [aggregate_lm()] (without standard errors) plus `family`, `converged`,
-#'   `iterations`, `message` and `objective`.
+#'   of [aggregate_lm()] (`std_errors`, `vcov`, `se_message`; `sigma2` is the dispersion
+#'   used) plus `family`, `converged`, `iterations`, `message` and `objective`.
 #' @examples
 #' set.seed(3)
 #' n <- 800; x <- matrix(rnorm(n * 2), n, 2)
@@ -689,30 +699,43 @@ plot.tessera_bag_size <- function(x, ...) {
 #' Release bag means under label differential privacy
 #'
 #' Clips every individual response to `[-clip, clip]`, averages each bag and adds
-#' Laplace noise of scale `2 clip / (|B_a| epsilon)`. Neighbouring data sets differ in
-#' one individual's response (features and bag memberships are public); one response
-#' moves only its bag's mean, by at most `2 clip / |B_a|`, so each release is
-#' `epsilon`-DP and, the bags being disjoint, so is the whole vector (parallel
-#' composition); models fitted on it are post-processing. `clip` and `epsilon` must
-#' come from you, not from the data.
+#' Laplace noise of scale `2 clip / (|B_a| epsilon)` to each bag mean.
 #'
-#' **The noise comes from a seeded Mersenne-twister sampler**: reproducible, but not a
-#' cryptographically secure source. Use it for studies; a real release needs a secure
-#' sampler.
+#' **Neighbouring relation and guarantee.** Two data sets are neighbours when they differ
+#' in one individual's response; the features and the bag memberships are public and
+#' identical. Changing one response moves only its own bag's clipped mean, by at most
+#' `2 clip / |B_a|`, so each bag's release is `epsilon`-DP (Laplace mechanism), and since
+#' the bags are disjoint the whole vector of releases is `epsilon`-label-DP (parallel
+#' composition). Any model fitted on the released aggregates and the public features
+#' ([aggregate_lm()], [aggregate_glm()]) is post-processing and keeps the guarantee.
+#' `clip` and `epsilon` must be fixed without looking at the responses.
+#'
+#' **Noise.** The noise comes from the privacy module's secure Laplace mechanism (as in
+#' [ldp_laplace()]): each mean is rounded to a power-of-two grid `g_a <= 2 clip /
+#' (1024 |B_a|)` and discrete Laplace noise is added on that grid, so that no
+#' floating-point low bits leak the input (Mironov 2012); the rounding adds `g_a` to the
+#' sensitivity, so the reported `scale` is `(2 clip / |B_a| + g_a) / epsilon`, at most
+#' 0.1% above the nominal scale. With `seed = NULL` (default) the noise is drawn from the
+#' operating system's cryptographically secure generator, as a real release needs; a
+#' `seed` gives a reproducible, **not secure** stream, for simulations only. Unlike the
+#' rest of tessera, a `NULL` seed does not draw from R's RNG, so `set.seed()` does not
+#' repeat an unseeded release.
 #'
 #' @param y Individual responses, one per row.
 #' @param bags Bag ids, one per response.
 #' @param epsilon Privacy budget (> 0, finite).
 #' @param clip Clipping level `C` (> 0).
-#' @param seed A non-negative whole number; `NULL` draws one from R's RNG.
+#' @param seed `NULL` (the secure OS generator) or a whole number for reproducible noise
+#'   in simulations.
 #' @return A data frame of class `tessera_dp_release`, one row per bag: `bag`,
-#'   `y_bag` (the released noisy mean), `size`, `scale`; attributes `epsilon`, `clip`,
-#'   `n_clipped`, `clipping`, `neighbours`, `sampler`. Pass `setNames(r$y_bag, r$bag)`
-#'   to [aggregate_lm()].
+#'   `y_bag` (the released noisy mean), `size`, `scale` (Laplace scale), `grid` (grid
+#'   step); attributes `epsilon`, `clip`, `n_clipped`, `clipping`, `neighbours`,
+#'   `sampler`, `seeded`. Pass `setNames(r$y_bag, r$bag)` to [aggregate_lm()].
 #' @examples
 #' set.seed(1)
 #' y <- rnorm(20); b <- rep(1:5, each = 4)
-#' dp_aggregate(y, b, epsilon = 1, clip = 2, seed = 1)
+#' dp_aggregate(y, b, epsilon = 1, clip = 2, seed = 1)   # reproducible (simulation)
+#' dp_aggregate(y, b, epsilon = 1, clip = 2)             # secure generator
 #' @export
 dp_aggregate <- function(y, bags, epsilon, clip, seed = NULL) {
   if (!is.numeric(y)) cli::cli_abort("{.arg y} must be a numeric vector.")
@@ -720,14 +743,14 @@ dp_aggregate <- function(y, bags, epsilon, clip, seed = NULL) {
     cli::cli_abort(c("{.arg epsilon} must be a single finite number > 0.", "x" = "You supplied {.val {format(epsilon)}}."))
   }
   check_number(clip, "clip", min = 0, min_inclusive = FALSE)
-  seed <- resolve_seed(seed)
+  if (!is.null(seed)) seed <- resolve_seed(seed)
   b <- encode_bags(bags, length(y))
   r <- call_core(.agg_dp_cpp(as.numeric(y), b$codes, epsilon, clip, seed))
   out <- data.frame(bag = b$levels[r$codes + 1], y_bag = r$y_bag, size = r$sizes, scale = r$scale,
-                    stringsAsFactors = FALSE)
+                    grid = r$grid, stringsAsFactors = FALSE)
   structure(out, class = c("tessera_dp_release", "data.frame"), epsilon = epsilon, clip = clip,
             n_clipped = r$n_clipped, clipping = r$clipping, neighbours = r$neighbours,
-            sampler = r$sampler, seed = seed)
+            sampler = r$sampler, seeded = r$seeded, seed = seed)
 }
 
 #' @export
@@ -735,7 +758,7 @@ print.tessera_dp_release <- function(x, n = 6, ...) {
   cat(format(attr(x, "epsilon")), "-label-DP release of ", nrow(x), " bag means (clip = ",
       format(attr(x, "clip")), "; ", attr(x, "n_clipped"), " responses clipped)\n", sep = "")
   cat("Neighbours:", attr(x, "neighbours"), "\nSampler:", attr(x, "sampler"), "\n")
-  print(utils::head(data.frame(bag = x$bag, y_bag = x$y_bag, size = x$size, scale = x$scale), n))
+  print(utils::head(data.frame(bag = x$bag, y_bag = x$y_bag, size = x$size, scale = x$scale, grid = x$grid), n))
   invisible(x)
 }
 
@@ -747,49 +770,114 @@ print.tessera_dp_release <- function(x, n = 6, ...) {
 #' `G_S = sum_a |B_a| xbar_a xbar_a'`, `b = sum_a |B_a| xbar_a ybar_a`,
 #' `sum_a |B_a| ybar_a^2` and the counts. They add up over disjoint sets of *whole* bags,
 #' so data too large for memory can be read in chunks (each holding complete bags),
-#' summarised with `aggregate_stats()` and fitted with `aggregate_lm_stats()`: memory
-#' stays flat in `n` and the result equals the one-pass fit up to rounding.
+#' summarised with `aggregate_stats()`, added up with `merge_aggregate_stats()` and
+#' fitted with `aggregate_lm_stats()`: memory stays flat in `n` (a few `p x p` matrices
+#' per fold) and the result equals the one-pass fit up to rounding.
+#'
+#' To choose `rho` by cross-validation over bags on streamed data, summarise each chunk
+#' with `folds = K`: its bags are assigned at random to `K` folds (balanced within the
+#' chunk; the seed should differ between chunks, as it does by default) and the
+#' statistics are kept per fold; merged chunks add fold by fold, and
+#' `aggregate_lm_stats(rho = "cv")` scores each fold's bags with the fit on the others,
+#' exactly as [aggregate_lm()] does in memory.
 #'
 #' @inheritParams aggregate_lm.default
 #' @param x A numeric matrix (one chunk of rows).
-#' @return `aggregate_stats()`: a list of class `tessera_aggregate_stats`.
+#' @param folds Number of cross-validation folds to keep statistics for (1: none).
+#' @param seed Seed of this chunk's fold assignment (`folds > 1`); `NULL` draws one from
+#'   R's RNG.
+#' @return `aggregate_stats()` and `merge_aggregate_stats()`: a list of class
+#'   `tessera_aggregate_stats` (per-fold `G`, `GS` as `p x p x folds` arrays, `b` as a
+#'   `p x folds` matrix, `yy`, `n`, `m` per fold).
 #' @examples
 #' set.seed(1)
 #' x <- matrix(rnorm(800), 400, 2); y <- drop(x %*% c(1, 2)) + rnorm(400)
 #' bags <- rep(1:100, each = 4)
 #' chunks <- lapply(split(seq_len(400), rep(1:4, each = 100)), function(i)
-#'   aggregate_stats(x[i, ], bags[i], bag_means(y[i], bags[i])))
-#' coef(aggregate_lm_stats(chunks, rho = 0.5))
+#'   aggregate_stats(x[i, ], bags[i], bag_means(y[i], bags[i]), folds = 5))
+#' st <- merge_aggregate_stats(chunks)
+#' coef(aggregate_lm_stats(st, rho = 0.5))
 #' coef(aggregate_lm(x, bags, bag_means(y, bags), rho = 0.5))
+#' aggregate_lm_stats(st, rho = "cv")$rho
 #' @export
-aggregate_stats <- function(x, bags, y_bag, intercept = TRUE) {
+aggregate_stats <- function(x, bags, y_bag, intercept = TRUE, folds = 1, seed = NULL) {
   check_flag(intercept, "intercept")
+  check_whole(folds, "folds", min = 1)
+  seed <- resolve_seed(seed)
   d <- prepare_aggregate_data(x, bags, y_bag, NULL, "mean", call = environment())
-  s <- call_core(.agg_stats_cpp(d$x, d$codes, d$agg_codes, d$y_bag, intercept))
+  s <- call_core(.agg_stats_cpp(d$x, d$codes, d$agg_codes, d$y_bag, intercept, folds, seed))
   structure(c(s, list(names = c(if (intercept) "(Intercept)", colnames(d$x)))),
             class = "tessera_aggregate_stats")
 }
 
 #' @rdname aggregate_stats
-#' @param stats One `aggregate_stats()` result or a list of them (chunks of disjoint
-#'   whole bags, same columns), merged before fitting.
-#' @param rho A number `>= 0` or `"oracle"` (cross-validation needs the rows).
-#' @return `aggregate_lm_stats()`: a list with `coefficients`, `rho`, `std_errors`,
-#'   `sigma2`, `n` and `m`.
+#' @param ... `aggregate_stats()` results, or lists of them, to add up.
 #' @export
-aggregate_lm_stats <- function(stats, rho = 1, ridge = 0, snr = NULL, rho_max = 1) {
-  if (inherits(stats, "tessera_aggregate_stats")) stats <- list(stats)
-  if (!is.list(stats) || !length(stats) || !all(vapply(stats, inherits, logical(1), "tessera_aggregate_stats"))) {
-    cli::cli_abort("{.arg stats} must be made by {.fn aggregate_stats} (one result or a list of them).")
+merge_aggregate_stats <- function(...) {
+  parts <- list(...)
+  if (length(parts) == 1 && !inherits(parts[[1]], "tessera_aggregate_stats") && is.list(parts[[1]])) {
+    parts <- parts[[1]]
+  }
+  if (!length(parts) || !all(vapply(parts, inherits, logical(1), "tessera_aggregate_stats"))) {
+    cli::cli_abort("Give results of {.fn aggregate_stats} (or one list of them) to merge.")
+  }
+  out <- parts[[1]]
+  for (q in parts[-1]) {
+    if (!identical(dim(q$G), dim(out$G)) || !identical(q$intercept, out$intercept)) {
+      cli::cli_abort(c("The statistics to merge must come from the same columns, intercept setting and number of {.arg folds}.",
+                       "x" = "Got {dim(out$G)[1]} and {dim(q$G)[1]} coefficients, {dim(out$G)[3]} and {dim(q$G)[3]} folds."))
+    }
+    for (f in c("G", "GS", "b", "yy", "n", "m")) out[[f]] <- out[[f]] + q[[f]]
+  }
+  out
+}
+
+#' @export
+print.tessera_aggregate_stats <- function(x, ...) {
+  cat("Sufficient statistics of aggregate responses:", sum(x$n), "rows in", sum(x$m), "bags,",
+      dim(x$G)[1], "coefficients", if (dim(x$G)[3] > 1) paste0("(", dim(x$G)[3], " CV folds)"), "\n")
+  invisible(x)
+}
+
+#' @rdname aggregate_stats
+#' @param stats One `aggregate_stats()` result or a list of them (chunks of disjoint
+#'   whole bags, same columns and folds), merged before fitting.
+#' @param rho A number `>= 0`, `"oracle"` (needs `snr`) or `"cv"` (needs statistics
+#'   kept for at least 2 `folds`).
+#' @param rho_grid Grid for `rho = "cv"`; default 0 (when estimable) and 60 log-spaced
+#'   values in `[0.001, 1]`.
+#' @return `aggregate_lm_stats()`: a list with `coefficients`, `rho`, the CV table `cv`
+#'   (for `rho = "cv"`), `std_errors`, `vcov`, `sigma2`, `se_message`, `losses`, `n`,
+#'   `m` and `p`.
+#' @export
+aggregate_lm_stats <- function(stats, rho = 1, ridge = 0, snr = NULL, rho_max = 1, rho_grid = NULL) {
+  if (!inherits(stats, "tessera_aggregate_stats")) {
+    if (!is.list(stats) || !length(stats) || !all(vapply(stats, inherits, logical(1), "tessera_aggregate_stats"))) {
+      cli::cli_abort("{.arg stats} must be made by {.fn aggregate_stats} (one result or a list of them).")
+    }
+    stats <- merge_aggregate_stats(stats)
   }
   r <- parse_rho_arg(rho)
-  if (r$method == "cv") cli::cli_abort("{.code rho = \"cv\"} needs the rows; give a number or {.val oracle}.")
-  if (r$method == "oracle") check_number(snr, "snr", min = 0, min_inclusive = FALSE)
+  if (r$method == "cv" && dim(stats$G)[3] < 2) {
+    cli::cli_abort(c("{.code rho = \"cv\"} needs statistics kept per fold.",
+                     "i" = "Summarise the chunks with {.code aggregate_stats(..., folds = 5)}, or give a number or {.val oracle}."))
+  }
+  if (r$method == "oracle") {
+    if (is.null(snr)) cli::cli_abort("{.code rho = \"oracle\"} needs {.arg snr} = ||theta0||^2 / sigma^2.")
+    check_number(snr, "snr", min = 0, min_inclusive = FALSE)
+  }
   check_number(ridge, "ridge", min = 0)
-  res <- call_core(.agg_fit_stats_cpp(lapply(stats, unclass), r$method, r$value, ridge,
+  check_number(rho_max, "rho_max", min = 0, min_inclusive = FALSE)
+  grid <- check_rho_grid(rho_grid)
+  res <- call_core(.agg_fit_stats_cpp(unclass(stats), r$method, r$value, grid, ridge,
                                       if (is.null(snr)) -1 else snr, rho_max))
-  nm <- stats[[1]]$names
-  list(coefficients = stats::setNames(res$coef, nm), rho = res$rho,
-       std_errors = if (length(res$std_errors)) stats::setNames(res$std_errors, nm),
-       sigma2 = res$sigma2, n = res$n, m = res$m)
+  nm <- stats$names
+  out <- list(coefficients = stats::setNames(res$coef, nm), rho = res$rho, rho_method = r$method,
+              std_errors = if (length(res$std_errors)) stats::setNames(res$std_errors, nm),
+              vcov = if (length(res$std_errors)) matrix(res$vcov, length(nm), dimnames = list(nm, nm)),
+              sigma2 = res$sigma2, se_message = res$se_message,
+              losses = c(bag = res$loss_bag, instance = res$loss_instance, within = res$loss_within),
+              n = res$n, m = res$m, p = res$p)
+  if (length(res$rho_grid)) out$cv <- data.frame(rho = res$rho_grid, mse = res$cv_mse, se = res$cv_se)
+  out
 }

@@ -2,6 +2,9 @@
 // R/aggregate.R; everything else is validated by the core.
 #include "glue.h"
 
+#include <optional>
+#include <vector>
+
 #include "tessera/aggregate/aggregate.hpp"
 
 namespace agg = tessera::aggregate;
@@ -97,7 +100,7 @@ Rcpp::List agg_glm_cpp(const arma::mat& x, Rcpp::IntegerVector codes, Rcpp::Inte
   set_common(o, intercept, ridge, method, rho, rho_grid, folds, seed);
   o.newton.max_iter = max_iter;
   const agg::glm_fit f = agg::fit_glm(x, bags, ybar, o);
-  return Rcpp::List::create(
+  Rcpp::List out = Rcpp::List::create(
       Rcpp::Named("coef") = as_num(f.coef), Rcpp::Named("rho") = f.rho,
       Rcpp::Named("rho_grid") = as_num(f.rho_grid), Rcpp::Named("cv_mse") = as_num(f.cv_mse),
       Rcpp::Named("cv_se") = as_num(f.cv_se), Rcpp::Named("loss_bag") = f.losses.bag,
@@ -108,6 +111,12 @@ Rcpp::List agg_glm_cpp(const arma::mat& x, Rcpp::IntegerVector codes, Rcpp::Inte
       Rcpp::Named("p") = static_cast<double>(f.p),
       Rcpp::Named("sizes") = as_num(arma::conv_to<arma::vec>::from(bags.sizes)),
       Rcpp::Named("y_bag") = as_num(ybar));
+  // Rcpp::List::create takes at most 20 elements.
+  out.push_back(as_num(f.std_errors), "std_errors");
+  out.push_back(f.vcov, "vcov");
+  out.push_back(f.dispersion, "sigma2");
+  out.push_back(f.se_message, "se_message");
+  return out;
   TESSERA_GLUE_END
 }
 
@@ -155,16 +164,21 @@ Rcpp::List agg_bag_size_cpp(double gamma, double theta_norm2, double sigma2, dou
 }
 
 // [[Rcpp::export(.agg_dp_cpp)]]
-Rcpp::List agg_dp_cpp(const arma::vec& y, Rcpp::IntegerVector codes, double epsilon, double clip, double seed) {
+Rcpp::List agg_dp_cpp(const arma::vec& y, Rcpp::IntegerVector codes, double epsilon, double clip,
+                      Rcpp::Nullable<Rcpp::NumericVector> seed) {
   TESSERA_GLUE_BEGIN
   const agg::bag_structure bags = make_bags(codes, "given");
-  const agg::dp_release r = agg::dp_aggregate(y, bags, epsilon, clip, static_cast<std::uint64_t>(seed));
+  std::optional<std::uint64_t> s;
+  if (seed.isNotNull()) s = static_cast<std::uint64_t>(Rcpp::NumericVector(seed.get())[0]);
+  const agg::dp_release r = agg::dp_aggregate(y, bags, epsilon, clip, s);
   return Rcpp::List::create(
       Rcpp::Named("y_bag") = as_num(r.y_bag), Rcpp::Named("scale") = as_num(r.scale),
+      Rcpp::Named("grid") = as_num(r.grid),
       Rcpp::Named("sizes") = as_num(arma::conv_to<arma::vec>::from(bags.sizes)),
       Rcpp::Named("codes") = as_num(arma::conv_to<arma::vec>::from(bags.ids)),
       Rcpp::Named("n_clipped") = static_cast<double>(r.n_clipped), Rcpp::Named("clipping") = r.clipping,
-      Rcpp::Named("neighbours") = r.neighbours, Rcpp::Named("sampler") = r.sampler);
+      Rcpp::Named("neighbours") = r.neighbours, Rcpp::Named("sampler") = r.sampler,
+      Rcpp::Named("seeded") = r.seeded);
   TESSERA_GLUE_END
 }
 
@@ -177,45 +191,76 @@ Rcpp::NumericVector agg_random_bags_cpp(double n, double k, double seed) {
   TESSERA_GLUE_END
 }
 
+// Per-fold statistics of one chunk: G, GS as p x p x K arrays, b as p x K, yy, n, m per fold.
 // [[Rcpp::export(.agg_stats_cpp)]]
 Rcpp::List agg_stats_cpp(const arma::mat& x, Rcpp::IntegerVector codes, Rcpp::IntegerVector agg_codes,
-                         const arma::vec& y_bag, bool intercept) {
+                         const arma::vec& y_bag, bool intercept, double folds, double seed) {
   TESSERA_GLUE_BEGIN
   const agg::bag_structure bags = make_bags(codes, "given");
   const arma::vec ybar = aligned_means(bags, agg_codes, y_bag, R_NilValue);
-  const agg::linear_stats s = agg::compute_stats(x, bags, ybar, intercept);
-  return Rcpp::List::create(Rcpp::Named("G") = s.G, Rcpp::Named("GS") = s.GS, Rcpp::Named("b") = as_num(s.b),
-                            Rcpp::Named("yy") = s.yy, Rcpp::Named("n") = s.n, Rcpp::Named("m") = s.m,
-                            Rcpp::Named("intercept") = s.intercept);
+  const auto K = static_cast<arma::uword>(folds);
+  const std::vector<agg::linear_stats> f =
+      K == 1 ? std::vector<agg::linear_stats>{agg::compute_stats(x, bags, ybar, intercept)}
+             : agg::compute_fold_stats(x, bags, ybar, intercept, K, static_cast<std::uint64_t>(seed));
+  const arma::uword p = f[0].p();
+  arma::cube G(p, p, K), GS(p, p, K);
+  arma::mat b(p, K);
+  arma::vec yy(K), n(K), m(K);
+  for (arma::uword j = 0; j < K; ++j) {
+    G.slice(j) = f[j].G;
+    GS.slice(j) = f[j].GS;
+    b.col(j) = f[j].b;
+    yy(j) = f[j].yy;
+    n(j) = f[j].n;
+    m(j) = f[j].m;
+  }
+  return Rcpp::List::create(Rcpp::Named("G") = G, Rcpp::Named("GS") = GS, Rcpp::Named("b") = b,
+                            Rcpp::Named("yy") = as_num(yy), Rcpp::Named("n") = as_num(n),
+                            Rcpp::Named("m") = as_num(m), Rcpp::Named("intercept") = intercept);
   TESSERA_GLUE_END
 }
 
+// Fits from merged per-fold statistics (the list made by .agg_stats_cpp, summed over chunks).
 // [[Rcpp::export(.agg_fit_stats_cpp)]]
-Rcpp::List agg_fit_stats_cpp(Rcpp::List chunks, const std::string& method, double rho, double ridge, double snr,
-                             double rho_max) {
+Rcpp::List agg_fit_stats_cpp(Rcpp::List st, const std::string& method, double rho, const arma::vec& rho_grid,
+                             double ridge, double snr, double rho_max) {
   TESSERA_GLUE_BEGIN
-  agg::linear_stats total;
-  for (R_xlen_t i = 0; i < chunks.size(); ++i) {
-    const Rcpp::List c = chunks[i];
-    agg::linear_stats s;
-    s.G = Rcpp::as<arma::mat>(c["G"]);
-    s.GS = Rcpp::as<arma::mat>(c["GS"]);
-    s.b = Rcpp::as<arma::vec>(c["b"]);
-    s.yy = Rcpp::as<double>(c["yy"]);
-    s.n = Rcpp::as<double>(c["n"]);
-    s.m = Rcpp::as<double>(c["m"]);
-    s.intercept = Rcpp::as<bool>(c["intercept"]);
-    total.merge(s);
+  const arma::cube G = Rcpp::as<arma::cube>(st["G"]), GS = Rcpp::as<arma::cube>(st["GS"]);
+  const arma::mat b = Rcpp::as<arma::mat>(st["b"]);
+  const arma::vec yy = Rcpp::as<arma::vec>(st["yy"]), n = Rcpp::as<arma::vec>(st["n"]),
+                  m = Rcpp::as<arma::vec>(st["m"]);
+  const bool intercept = Rcpp::as<bool>(st["intercept"]);
+  std::vector<agg::linear_stats> folds(G.n_slices);
+  for (arma::uword j = 0; j < G.n_slices; ++j) {
+    folds[j].G = G.slice(j);
+    folds[j].GS = GS.slice(j);
+    folds[j].b = b.col(j);
+    folds[j].yy = yy(j);
+    folds[j].n = n(j);
+    folds[j].m = m(j);
+    folds[j].intercept = intercept;
   }
   agg::linear_options o;
   o.method = parse_rho(method);
   o.rho = rho;
+  o.rho_grid = rho_grid;
   o.ridge = ridge;
   o.snr = snr;
   o.rho_max = rho_max;
-  const agg::linear_fit f = agg::fit_linear_stats({total}, o);
+  if (o.method != agg::rho_method::cv) {  // fixed and oracle use the total
+    agg::linear_stats total;
+    for (const auto& f : folds) total.merge(f);
+    folds = {total};
+  }
+  const agg::linear_fit f = agg::fit_linear_stats(folds, o);
   return Rcpp::List::create(Rcpp::Named("coef") = as_num(f.coef), Rcpp::Named("rho") = f.rho,
-                            Rcpp::Named("std_errors") = as_num(f.std_errors), Rcpp::Named("sigma2") = f.sigma2,
-                            Rcpp::Named("n") = f.n * 1.0, Rcpp::Named("m") = f.m * 1.0);
+                            Rcpp::Named("rho_grid") = as_num(f.rho_grid), Rcpp::Named("path") = f.path,
+                            Rcpp::Named("cv_mse") = as_num(f.cv_mse), Rcpp::Named("cv_se") = as_num(f.cv_se),
+                            Rcpp::Named("std_errors") = as_num(f.std_errors), Rcpp::Named("vcov") = f.vcov,
+                            Rcpp::Named("sigma2") = f.sigma2, Rcpp::Named("se_message") = f.se_message,
+                            Rcpp::Named("loss_bag") = f.losses.bag, Rcpp::Named("loss_instance") = f.losses.instance,
+                            Rcpp::Named("loss_within") = f.losses.within,
+                            Rcpp::Named("n") = f.n * 1.0, Rcpp::Named("m") = f.m * 1.0,
+                            Rcpp::Named("p") = f.p * 1.0);
   TESSERA_GLUE_END
 }

@@ -56,8 +56,18 @@ TEST_CASE("DP release: clipping, per-bag Laplace scale 2C/(|B| eps), noise momen
   const dp_release rel = dp_aggregate(y, bags, eps, C, 42);
   const arma::vec clean = bag_means(arma::clamp(y, -C, C), bags);
   CHECK(rel.n_clipped == arma::accu(arma::abs(y) > C));
-  for (arma::uword a = 0; a < 50; ++a)
-    CHECK(rel.scale(a) == doctest::Approx(2 * C / (static_cast<double>(bags.sizes(a)) * eps)));
+  CHECK(rel.seeded);
+  for (arma::uword a = 0; a < 50; ++a) {
+    // Scale 2C/(|B| eps), inflated by the grid step (at most 1/1024 of the sensitivity).
+    const double nominal = 2 * C / (static_cast<double>(bags.sizes(a)) * eps);
+    CHECK(rel.scale(a) >= nominal);
+    CHECK(rel.scale(a) <= nominal * (1 + 1.0 / 1024) * (1 + 1e-12));
+    // The release lies on its power-of-two grid (the secure mechanism: no low-bit leak).
+    const double g = rel.grid(a);
+    CHECK(std::log2(g) == doctest::Approx(std::round(std::log2(g))));
+    CHECK(g <= eps * nominal / 1024);
+    CHECK(rel.y_bag(a) / g == std::round(rel.y_bag(a) / g));
+  }
   const arma::vec z = (rel.y_bag - clean) / rel.scale;  // standard Laplace(0, 1)
   const double m = static_cast<double>(z.n_elem);
   // Mean 0 (sd sqrt(2/m)); variance 2 (sd of the sample variance ~ sqrt(20/m) for Laplace).
@@ -73,6 +83,10 @@ TEST_CASE("DP release: clipping, per-bag Laplace scale 2C/(|B| eps), noise momen
   // Seeded and reproducible; a different seed gives different noise.
   CHECK(arma::approx_equal(dp_aggregate(y, bags, eps, C, 42).y_bag, rel.y_bag, "absdiff", 0));
   CHECK(arma::any(dp_aggregate(y, bags, eps, C, 43).y_bag != rel.y_bag));
+  // Without a seed: the OS generator, never replayed.
+  const dp_release os1 = dp_aggregate(y, bags, eps, C), os2 = dp_aggregate(y, bags, eps, C);
+  CHECK_FALSE(os1.seeded);
+  CHECK(arma::accu(os1.y_bag != os2.y_bag) > bags.n_bags() / 2);
 }
 
 TEST_CASE("bad input to the DP release") {

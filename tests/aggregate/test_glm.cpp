@@ -136,3 +136,60 @@ TEST_CASE("bad input to the GLM fit") {
   o.method = rho_method::oracle;
   CHECK_THROWS_WITH_AS(fit_glm(X, b, p, o), doctest::Contains("oracle"), tessera::invalid_argument);
 }
+
+TEST_CASE("GLM standard errors: gaussian equals the linear estimator's; k = 1 gives the inverse Fisher information") {
+  auto rng = tessera::make_rng(77);
+  const arma::uword n = 400;
+  const arma::mat X = tessera::draw_normal(rng, n, 3);
+  const bag_structure bags = uneven_bags(n, 5, 9);
+  const arma::vec y = 0.5 + X * arma::vec{1.0, -1.0, 0.5} + tessera::draw_normal(rng, n, 1);
+  const arma::vec ybar = bag_means(y, bags);
+  for (double rho : {0.0, 0.3, 1.0}) {
+    linear_options lo;
+    lo.method = rho_method::fixed;
+    lo.rho = rho;
+    const linear_fit lf = fit_linear(X, bags, ybar, lo);
+    const glm_fit gf = fit_glm(X, bags, ybar, fixed(glm_family::gaussian, rho));
+    INFO("rho " << rho);
+    REQUIRE(gf.std_errors.n_elem == 4);
+    CHECK(arma::approx_equal(gf.std_errors, lf.std_errors, "reldiff", 1e-6));
+    CHECK(gf.dispersion == doctest::Approx(lf.sigma2));
+  }
+  // k = 1, binomial: every rho is the logistic MLE and the SEs are sqrt(diag((X'WX)^{-1})).
+  const arma::vec th0 = {-0.2, 0.8, -0.5, 0.3};
+  const arma::mat X1 = with_intercept(X);
+  arma::vec yb(n);
+  for (arma::uword i = 0; i < n; ++i) yb(i) = tessera::draw_uniform(rng) < 1 / (1 + std::exp(-arma::dot(X1.row(i), th0)));
+  arma::uvec ids = arma::regspace<arma::uvec>(0, n - 1);
+  const bag_structure singles = bags_from_ids(ids);
+  const glm_fit f1 = fit_glm(X, singles, yb, fixed(glm_family::binomial, 0.6));
+  REQUIRE(f1.converged);
+  const arma::vec mu = 1 / (1 + arma::exp(-X1 * f1.coef));
+  const arma::mat fisher = X1.t() * (X1.each_col() % (mu % (1 - mu)));
+  CHECK(arma::approx_equal(f1.std_errors, arma::sqrt(arma::mat(arma::inv_sympd(fisher)).diag()), "reldiff", 1e-5));
+}
+
+TEST_CASE("GLM standard errors: binomial bags, Monte Carlo spread over responses with x fixed") {
+  // x fixed, 300 replications of the labels: the SD of each coefficient over replications
+  // must match the mean reported SE within the Monte Carlo error (SD of an SD ~ SD/sqrt(2R)).
+  auto rng = tessera::make_rng(5);
+  const arma::uword n = 1200, R = 300;
+  const arma::mat X = tessera::draw_normal(rng, n, 2);
+  const bag_structure bags = random_bags(n, 4, 3);
+  const arma::vec th0 = {0.3, 1.2, -0.8};
+  const arma::vec eta = with_intercept(X) * th0;
+  for (double rho : {0.0, 0.5}) {
+    arma::mat est(R, 3), se(R, 3);
+    for (arma::uword r = 0; r < R; ++r) {
+      arma::vec y(n);
+      for (arma::uword i = 0; i < n; ++i) y(i) = tessera::draw_uniform(rng) < 1 / (1 + std::exp(-eta(i)));
+      const glm_fit f = fit_glm(X, bags, bag_means(y, bags), fixed(glm_family::binomial, rho));
+      REQUIRE(f.std_errors.n_elem == 3);
+      est.row(r) = f.coef.t();
+      se.row(r) = f.std_errors.t();
+    }
+    const arma::rowvec sd = arma::stddev(est, 0, 0), mse = arma::mean(se, 0);
+    INFO("rho " << rho << ": sd " << sd << " mean se " << mse);
+    for (arma::uword j = 0; j < 3; ++j) CHECK(std::abs(sd(j) / mse(j) - 1) < 4 / std::sqrt(2.0 * R) + 0.05);
+  }
+}

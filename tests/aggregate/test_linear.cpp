@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "aggregate/helpers.hpp"
 #include "tessera/common/error.hpp"
@@ -196,6 +198,53 @@ TEST_CASE("cross-validation over bags picks an interior rho that beats both endp
   oo.snr = 1.0;
   const linear_fit orc = fit_linear(X, bags, bag_means(y, bags), oo);
   CHECK(orc.rho == doctest::Approx(0.130).epsilon(0.05));
+}
+
+TEST_CASE("streamed cross-validation: per-chunk fold statistics merged fold by fold") {
+  // The setting of the previous test, read as 4 chunks of whole bags; each chunk assigns its
+  // bags to 5 folds with its own seed. The fold statistics add up to the one-pass totals, and
+  // CV over the merged folds picks an interior rho that beats both endpoints.
+  const arma::uword n = 2000, d = 200, k = 5, K = 5;
+  auto rng = tessera::make_rng(123);
+  const arma::mat X = tessera::draw_normal(rng, n, d);
+  const arma::vec th0 = arma::normalise(tessera::draw_normal(rng, d, 1));
+  const arma::vec y = X * th0 + tessera::draw_normal(rng, n, 1);
+  const bag_structure bags = random_bags(n, k, 17);
+  const arma::vec ybar = bag_means(y, bags);
+  std::vector<linear_stats> folds(K);
+  for (arma::uword c = 0; c < 4; ++c) {
+    const arma::uvec rows = arma::find(bags.bag / (bags.n_bags() / 4) == c);
+    const bag_structure b = bags_from_ids(bags.bag.elem(rows));
+    const auto part = compute_fold_stats(X.rows(rows), b, ybar.elem(b.ids), false, K, 100 + c);
+    REQUIRE(part.size() == K);
+    for (arma::uword f = 0; f < K; ++f) folds[f].merge(part[f]);
+  }
+  linear_stats total;
+  for (const auto& f : folds) {
+    CHECK(f.m == doctest::Approx(bags.n_bags() / K).epsilon(0.05));
+    total.merge(f);
+  }
+  const linear_stats one = compute_stats(X, bags, ybar, false);
+  CHECK(total.n == one.n);
+  CHECK(total.m == one.m);
+  CHECK(arma::norm(total.G - one.G, "fro") < 1e-10 * arma::norm(one.G, "fro"));
+  CHECK(arma::norm(total.GS - one.GS, "fro") < 1e-10 * arma::norm(one.GS, "fro"));
+  linear_options o;
+  o.intercept = false;
+  const linear_fit cv = fit_linear_stats(folds, o);
+  auto excess = [&](const arma::vec& t) { return std::pow(arma::norm(t - th0), 2); };
+  const double r_bag = excess(fit_linear(X, bags, ybar, fixed_rho(0, 0, false)).coef);
+  const double r_ins = excess(fit_linear(X, bags, ybar, fixed_rho(1, 0, false)).coef);
+  INFO("streamed rho_cv = " << cv.rho << ", R_cv = " << excess(cv.coef));
+  CHECK(cv.rho > 0.02);
+  CHECK(cv.rho < 0.7);
+  CHECK(excess(cv.coef) < r_bag);
+  CHECK(excess(cv.coef) < r_ins);
+  // A chunk with fewer bags than folds leaves folds empty; CV then says which.
+  const bag_structure few = bags_from_ids(arma::uvec{0, 0, 1, 1, 2, 2});
+  const auto tiny = compute_fold_stats(X.submat(0, 0, 5, 1), few, arma::vec{0.1, 0.2, 0.3}, false, 5, 1);
+  CHECK(std::count_if(tiny.begin(), tiny.end(), [](const linear_stats& f) { return f.m == 0; }) == 2);
+  CHECK_THROWS_WITH_AS(fit_linear_stats(tiny, o), doctest::Contains("holds no bags"), tessera::invalid_argument);
 }
 
 TEST_CASE("bad input to the linear fit") {

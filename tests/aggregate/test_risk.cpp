@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <vector>
 
 #include "aggregate/helpers.hpp"
 #include "tessera/common/error.hpp"
@@ -62,39 +63,43 @@ TEST_CASE("special cases of the risk formulas") {
   CHECK(std::isfinite(asymptotic_risk(0.4, 5, 1e-6, 1, 1).risk));
 }
 
-TEST_CASE("risk formulas against Monte Carlo with the linear fit (random bags, Gaussian design)") {
-  // The note checks n = 4000, d = 800, 40 reps (Bias 0.1376/0.7327, Var 0.8188/0.0253 at k = 4,
-  // rho = 0.05/2). Here n = 1000, d = 200 (same gamma = 0.2), 12 reps to stay fast. Per rep,
-  // Bias = ||E[theta|X] - theta0||^2 from the noise-free aggregates, and a one-draw estimate of
-  // Var = E||theta - E[theta|X]||^2 from the pure-noise aggregates.
-  const arma::uword n = 1000, d = 200, k = 4;
-  const int reps = 12;
+TEST_CASE("risk formulas against Monte Carlo at n = 4000, d = 800 (random bags, Gaussian design)") {
+  // The and the note's setting: n = 4000, d = 800 (gamma = 0.2), k = 4, rho = 0.05 and
+  // 2 (theory: Bias 0.1376 / 0.7327, Var 0.8188 / 0.0253). Per replication, one set of
+  // sufficient statistics and one rho path serve both rho values and both responses:
+  // Bias = ||E[theta|X] - theta0||^2 from the noise-free aggregates, and a one-draw estimate
+  // of Var = E||theta - E[theta|X]||^2 from pure-noise aggregates. 6 replications: at this
+  // size both quantities concentrate, so the Monte Carlo SE is already small.
+  const arma::uword n = 4000, d = 800, k = 4;
+  const int reps = 6;
+  const std::vector<double> rhos = {0.05, 2.0};
+  arma::mat bias(reps, 2), var(reps, 2);
   const auto t0 = std::chrono::steady_clock::now();
-  for (double rho : {0.05, 2.0}) {
-    arma::vec bias(reps), var(reps);
-    for (int r = 0; r < reps; ++r) {
-      auto rng = tessera::make_rng(500 + r);
-      const arma::mat X = tessera::draw_normal(rng, n, d);
-      const arma::vec th0 = arma::normalise(tessera::draw_normal(rng, d, 1));  // SNR 1
-      const arma::vec noise = tessera::draw_normal(rng, n, 1);
-      const bag_structure bags = random_bags(n, k, 900 + r);
-      linear_options o;
-      o.intercept = false;
-      o.method = rho_method::fixed;
-      o.rho = rho;
-      o.standard_errors = false;
-      const linear_fit clean = fit_linear(X, bags, bag_means(X * th0, bags), o);
-      const linear_fit pure = fit_linear(X, bags, bag_means(noise, bags), o);
-      bias(r) = std::pow(arma::norm(clean.coef - th0), 2);
-      var(r) = std::pow(arma::norm(pure.coef), 2);
+  for (int r = 0; r < reps; ++r) {
+    auto rng = tessera::make_rng(500 + r);
+    const arma::mat X = tessera::draw_normal(rng, n, d);
+    const arma::vec th0 = arma::normalise(tessera::draw_normal(rng, d, 1));  // SNR 1
+    const arma::vec noise = tessera::draw_normal(rng, n, 1);
+    const bag_structure bags = random_bags(n, k, 900 + r);
+    const rho_path clean(compute_stats(X, bags, bag_means(X * th0, bags), false), 0.0);
+    const rho_path pure(compute_stats(X, bags, bag_means(noise, bags), false), 0.0);
+    for (std::size_t j = 0; j < rhos.size(); ++j) {
+      bias(r, j) = std::pow(arma::norm(clean.coef(rhos[j]) - th0), 2);
+      var(r, j) = std::pow(arma::norm(pure.coef(rhos[j])), 2);
     }
-    const risk_value th = asymptotic_risk(0.2, 4, rho, 1, 1);
-    const double se_b = arma::stddev(bias) / std::sqrt(reps), se_v = arma::stddev(var) / std::sqrt(reps);
-    MESSAGE("rho = " << rho << ": bias " << arma::mean(bias) << " (theory " << th.bias << ", se " << se_b
-                  << "), var " << arma::mean(var) << " (theory " << th.variance << ", se " << se_v << ")");
-    // Tolerance: 4 Monte Carlo SEs plus a 5% finite-size allowance (d = 200).
-    CHECK(std::abs(arma::mean(bias) - th.bias) < 4 * se_b + 0.05 * th.bias);
-    CHECK(std::abs(arma::mean(var) - th.variance) < 4 * se_v + 0.05 * th.variance);
+  }
+  const double ref_bias[] = {0.1376, 0.7327}, ref_var[] = {0.8188, 0.0253};
+  for (std::size_t j = 0; j < rhos.size(); ++j) {
+    const risk_value th = asymptotic_risk(0.2, 4, rhos[j], 1, 1);
+    CHECK(th.bias == doctest::Approx(ref_bias[j]).epsilon(5e-4));
+    CHECK(th.variance == doctest::Approx(ref_var[j]).epsilon(5e-4));
+    const double mb = arma::mean(bias.col(j)), mv = arma::mean(var.col(j));
+    const double se_b = arma::stddev(bias.col(j)) / std::sqrt(reps), se_v = arma::stddev(var.col(j)) / std::sqrt(reps);
+    MESSAGE("rho = " << rhos[j] << ": bias " << mb << " (theory " << th.bias << ", se " << se_b << "), var " << mv
+                     << " (theory " << th.variance << ", se " << se_v << ")");
+    // 4 Monte Carlo SEs plus a 3% finite-size allowance (the theory is the n, d -> inf limit).
+    CHECK(std::abs(mb - th.bias) < 4 * se_b + 0.03 * th.bias);
+    CHECK(std::abs(mv - th.variance) < 4 * se_v + 0.03 * th.variance);
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   MESSAGE("Monte Carlo check took " << secs << " s");

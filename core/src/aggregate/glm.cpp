@@ -1,6 +1,7 @@
 #include "tessera/aggregate/glm.hpp"
 
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "tessera/common/rng.hpp"
@@ -151,6 +152,49 @@ void check_rho(double r) {
                       format_number(r) + ".");
 }
 
+// Sandwich standard errors, conditional on x (see glm.hpp).
+void glm_standard_errors(glm_fit& fit, const problem& pr, const arma::mat& X, const bag_structure& bags,
+                         const arma::vec& ybar) {
+  if (!fit.converged) {
+    fit.se_message = "no standard errors: the fit did not converge (" + fit.message + ")";
+    return;
+  }
+  double phi = 1;
+  if (fit.family == glm_family::gaussian) {
+    const linear_stats st = compute_stats(X, bags, ybar, fit.intercept);
+    const std::optional<double> s2 = bag_level_noise(st);
+    if (!s2) {
+      fit.se_message = no_noise_estimate_message(st);
+      return;
+    }
+    phi = *s2;
+  }
+  arma::vec P(pr.X.n_cols, arma::fill::ones);
+  if (fit.intercept) P(0) = 0;
+  arma::mat H;
+  arma::vec g;
+  objective(pr, fit.family, fit.rho, P, fit.ridge)(fit.coef, &g, &H);
+  // Var(ybar_a) = phi sum_{i in B_a} V(mu_i) / |B_a|^2 at the fitted means.
+  const arma::vec v = variance_fn(pr.X * fit.coef, fit.family);
+  arma::vec vbag(pr.w.n_elem, arma::fill::zeros);
+  for (arma::uword i = 0; i < v.n_elem; ++i) vbag(pr.bag(i)) += v(i);
+  const arma::mat M = phi * pr.Xbar.t() * (pr.Xbar.each_col() % vbag) / (pr.n * pr.n);
+  arma::mat Hinv;
+  if (!arma::inv_sympd(Hinv, 0.5 * (H + H.t())) || !Hinv.is_finite()) {
+    fit.se_message = "no standard errors: the Hessian at the estimate is singular";
+    return;
+  }
+  fit.dispersion = phi;
+  fit.vcov = Hinv * M * Hinv;
+  fit.vcov = 0.5 * (fit.vcov + fit.vcov.t());
+  fit.std_errors = arma::sqrt(arma::clamp(fit.vcov.diag(), 0.0, arma::datum::inf));
+  fit.se_message = std::string("sandwich, conditional on x, with Var(ybar_a) from the fitted means") +
+                   (fit.family == glm_family::gaussian ? " and sigma^2 from the bag-level fit" : "") +
+                   (fit.rho > 0 ? "; rho > 0 is biased, so they describe the spread around the "
+                                  "estimator's limit, not theta0"
+                                : "");
+}
+
 }  // namespace
 
 glm_losses evaluate_glm_losses(const arma::mat& X, const bag_structure& bags, const arma::vec& ybar,
@@ -242,6 +286,7 @@ glm_fit fit_glm(const arma::mat& X, const bag_structure& bags, const arma::vec& 
   fit.iterations = s.res.iterations;
   fit.message = s.res.message;
   fit.losses = losses_of(full, fit.coef, options.family);
+  if (options.standard_errors) glm_standard_errors(fit, full, X, bags, ybar);
   return fit;
 }
 

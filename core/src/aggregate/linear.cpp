@@ -1,6 +1,7 @@
 #include "tessera/aggregate/linear.hpp"
 
 #include <cmath>
+#include <optional>
 
 #include "tessera/aggregate/risk.hpp"
 #include "tessera/common/rng.hpp"
@@ -75,6 +76,34 @@ linear_stats compute_stats(const arma::mat& X, const bag_structure& bags, const 
     }
   }
   return s;
+}
+
+std::vector<linear_stats> compute_fold_stats(const arma::mat& X, const bag_structure& bags,
+                                             const arma::vec& ybar, bool intercept, arma::uword K,
+                                             std::uint64_t seed) {
+  require(K >= 1, "the number of folds must be at least 1.");
+  const arma::uword m = bags.n_bags();
+  // Balanced folds when there are at least K bags, else the bags take distinct random folds.
+  const arma::uvec fold_of_bag =
+      m >= K ? assign_folds(m, K, seed) : arma::uvec(assign_folds(K, K, seed).head(m));
+  std::vector<linear_stats> folds;
+  const arma::uword p = X.n_cols + (intercept ? 1 : 0);
+  for (arma::uword f = 0; f < K; ++f) {
+    const arma::uvec rows = arma::find(fold_of_bag.elem(bags.bag) == f);
+    if (rows.is_empty()) {
+      linear_stats z;
+      z.intercept = intercept;
+      z.G.zeros(p, p);
+      z.GS.zeros(p, p);
+      z.b.zeros(p);
+      folds.push_back(z);
+      continue;
+    }
+    const arma::uvec fbags = arma::find(fold_of_bag == f);
+    const bag_structure sub = bags_from_ids(bags.bag.elem(rows), bags.scheme);
+    folds.push_back(compute_stats(X.rows(rows), sub, ybar.elem(fbags), intercept));
+  }
+  return folds;
 }
 
 loss_values evaluate_losses(const linear_stats& stats, const arma::vec& theta) {
@@ -182,6 +211,26 @@ void validate_options(const linear_options& o) {
 }
 }  // namespace
 
+std::optional<double> bag_level_noise(const linear_stats& t) {
+  if (!(t.m > static_cast<double>(t.p()))) return std::nullopt;
+  arma::vec th0;
+  try {
+    const rho_path bag(t, 0.0);
+    if (bag.rank_bag() < t.p()) return std::nullopt;
+    th0 = bag.coef(0.0);
+  } catch (const invalid_argument&) {
+    return std::nullopt;  // rank deficient without the ridge
+  }
+  const double rss = t.yy - 2 * arma::dot(th0, t.b) + arma::dot(th0, t.GS * th0);
+  return std::max(rss, 0.0) / (t.m - static_cast<double>(t.p()));
+}
+
+std::string no_noise_estimate_message(const linear_stats& t) {
+  return "standard errors need more bags than coefficients (m = " + format_number(t.m) +
+         ", p = " + std::to_string(t.p()) +
+         ") and a bag-level Gram matrix of full rank without the ridge";
+}
+
 linear_fit fit_linear_stats(const std::vector<linear_stats>& folds, const linear_options& options) {
   validate_options(options);
   require(!folds.empty(), "`folds` (sufficient statistics) must not be empty.");
@@ -211,6 +260,9 @@ linear_fit fit_linear_stats(const std::vector<linear_stats>& folds, const linear
     require(folds.size() >= 2,
             "cross-validation over bags needs the statistics of at least 2 folds; give per-fold "
             "statistics or choose rho by `fixed`/`oracle`.");
+    for (std::size_t f = 0; f < folds.size(); ++f)
+      require(folds[f].m >= 1, "cross-validation fold " + std::to_string(f + 1) +
+                                   " holds no bags: use fewer folds (or more bags).");
     fit.rho_grid = options.rho_grid.n_elem ? options.rho_grid : default_grid(bag_ok);
     const arma::uword ng = fit.rho_grid.n_elem;
     arma::mat scores(folds.size(), ng);
@@ -238,30 +290,18 @@ linear_fit fit_linear_stats(const std::vector<linear_stats>& folds, const linear
   fit.losses = evaluate_losses(total, fit.coef);
 
   if (options.standard_errors) {
-    bool unpenalised_ok = total.m > static_cast<double>(total.p()) && bag_ok;
-    arma::vec th0;
-    if (unpenalised_ok) {
-      try {
-        th0 = rho_path(total, 0.0).coef(0.0);
-      } catch (const invalid_argument&) {
-        unpenalised_ok = false;  // rank deficient without the ridge
-      }
-    }
-    if (unpenalised_ok) {
-      const linear_stats& t = total;
-      const double rss = t.yy - 2 * arma::dot(th0, t.b) + arma::dot(th0, t.GS * th0);
-      fit.sigma2 = std::max(rss, 0.0) / (t.m - static_cast<double>(t.p()));
+    const std::optional<double> s2 = bag_level_noise(total);
+    if (s2) {
+      fit.sigma2 = *s2;
       const arma::mat Ainv = path.inverse(fit.rho);
-      fit.vcov = fit.sigma2 * Ainv * t.GS * Ainv;
+      fit.vcov = fit.sigma2 * Ainv * total.GS * Ainv;
       fit.vcov = 0.5 * (fit.vcov + fit.vcov.t());
       fit.std_errors = arma::sqrt(arma::clamp(fit.vcov.diag(), 0.0, arma::datum::inf));
       fit.se_message = fit.rho > 0 ? "conditional on x; rho > 0 is biased, so the standard errors "
                                      "describe the spread around E[theta_rho], not theta0"
                                    : "conditional on x";
     } else {
-      fit.se_message = "standard errors need more bags than coefficients (m = " +
-                       format_number(total.m) + ", p = " + std::to_string(total.p()) +
-                       ") and a bag-level Gram matrix of full rank without the ridge";
+      fit.se_message = no_noise_estimate_message(total);
     }
   }
   return fit;
@@ -276,13 +316,7 @@ linear_fit fit_linear(const arma::mat& X, const bag_structure& bags, const arma:
     require(m >= 2, "cross-validation over bags needs at least 2 bags; there is " +
                         std::to_string(m) + ": fix `rho`.");
     const arma::uword K = std::min<arma::uword>(static_cast<arma::uword>(options.folds), m);
-    const arma::uvec fold_of_bag = assign_folds(m, K, options.seed);
-    for (arma::uword f = 0; f < K; ++f) {
-      const arma::uvec rows = arma::find(fold_of_bag.elem(bags.bag) == f);
-      const arma::uvec fbags = arma::find(fold_of_bag == f);
-      bag_structure sub = bags_from_ids(bags.bag.elem(rows), bags.scheme);
-      folds.push_back(compute_stats(X.rows(rows), sub, ybar.elem(fbags), options.intercept));
-    }
+    folds = compute_fold_stats(X, bags, ybar, options.intercept, K, options.seed);
   } else {
     folds.push_back(compute_stats(X, bags, ybar, options.intercept));
   }

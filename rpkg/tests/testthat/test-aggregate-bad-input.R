@@ -64,3 +64,59 @@ test_that("aggregate_glm, the theory helpers and dp_aggregate reject bad input",
   expect_error(random_bags(10, 0), "`k`")
   expect_error(random_bags(10, 11), "at most")
 })
+
+test_that("the issue's bad-input list: empty bags, sizes, NA/Inf, rho, epsilon, C, across functions", {
+  set.seed(4)
+  x <- matrix(rnorm(40), 20, 2); bags <- rep(1:5, each = 4); yb <- setNames(rnorm(5), 1:5)
+  # Empty bags: a factor level without rows is dropped, so an aggregate for it has no rows.
+  fb <- factor(bags, levels = 1:6)
+  expect_error(aggregate_lm(x, fb, c(yb, `6` = 0), rho = 1), "without rows")
+  expect_error(aggregate_lm(x, fb, unname(c(yb, 0)), rho = 1), "one aggregate per bag")
+  expect_error(aggregate_glm(x, fb, c(pmin(abs(yb), 1), `6` = 0.5), rho = 1), "without rows")
+  # Non-positive sizes (sums with sizes), for both fits.
+  expect_error(aggregate_lm(x, bags, yb * 4, aggregate = "sum", sizes = c(4, 4, -4, 4, 4), rho = 1),
+               "`sizes` must be positive")
+  expect_error(aggregate_glm(x, bags, rep(2, 5), aggregate = "sum", sizes = c(4, 0, 4, 4, 4), rho = 1),
+               "`sizes` must be positive")
+  expect_error(aggregate_lm(x, bags, yb * 4, aggregate = "sum", sizes = c(4, NA, 4, 4, 4), rho = 1), "sizes")
+  # NA / Inf in every input.
+  xi <- x; xi[2, 2] <- Inf
+  expect_error(aggregate_glm(xi, bags, rep(0.5, 5), rho = 1), "`x` must contain only finite")
+  expect_error(aggregate_glm(x, bags, c(0.5, NA, 0.5, 0.5, 0.5), rho = 1), "finite")
+  expect_error(aggregate_stats(xi, bags, yb), "`x` must contain only finite")
+  expect_error(dp_aggregate(c(1, Inf, 3, 4), c(1, 1, 2, 2), epsilon = 1, clip = 1), "finite")
+  expect_error(dp_aggregate(1:4, c(1, NA, 2, 2), epsilon = 1, clip = 1), "missing bag ids")
+  expect_error(bag_means(c(1, NA), c(1, 1)), "finite")
+  expect_error(aggregate_risk(gamma = NA, k = 2, rho = 1, snr = 1), "gamma")
+  expect_error(aggregate_risk(gamma = 0.2, k = 2, rho = c(0.1, NA), snr = 1), "`rho`")
+  fit <- aggregate_lm(x, bags, yb, rho = 1)
+  expect_error(predict(fit, matrix(c(1, NA), 1)), "finite")
+  expect_error(predict(fit, matrix(1, 1, 3)), "2 feature columns")
+  expect_error(predict(fit, x, type = "bag"), "`bags` must be given")
+  # Fewer bags than features with rho = 0: says so, for the GLM and the streamed fit too.
+  x12 <- matrix(rnorm(40 * 12), 40, 12); b10 <- rep(1:10, each = 4)
+  expect_error(aggregate_glm(x12, b10, rep(0.5, 10), rho = 0), "at least as many bags as coefficients")
+  expect_error(aggregate_lm_stats(aggregate_stats(x12, b10, rnorm(10)), rho = 0),
+               "at least as many bags as coefficients")
+  # rho < 0 everywhere.
+  expect_error(aggregate_glm(x, bags, rep(0.5, 5), rho = -1), "`rho` must be")
+  expect_error(aggregate_lm_stats(aggregate_stats(x, bags, yb), rho = -0.5), "`rho` must be")
+  expect_error(aggregate_lm(x, bags, yb, rho = Inf), "`rho` must be")
+  # epsilon <= 0 and C <= 0 everywhere.
+  expect_error(aggregate_risk(gamma = 0.2, k = 2, rho = 1, snr = 1, epsilon = 0), "`epsilon`")
+  expect_error(aggregate_risk(gamma = 0.2, k = 2, rho = 1, snr = 1, epsilon = 1, clip = 0), "`clip`")
+  expect_error(optimal_bag_size(gamma = 0.1, snr = 1, epsilon = -2, clip = 1), "`epsilon`")
+  expect_error(optimal_bag_size(gamma = 0.1, snr = 1, epsilon = 1, clip = -1), "`clip`")
+  expect_error(optimal_bag_size(gamma = 0.1, snr = 1, epsilon = NA, clip = 1), "`epsilon`")
+  expect_error(dp_aggregate(1:4, c(1, 1, 2, 2), epsilon = 1, clip = 0), "`clip`")
+  expect_error(dp_aggregate(1:4, c(1, 1, 2, 2), epsilon = c(1, 2), clip = 1), "`epsilon`")
+  expect_error(dp_aggregate(1:4, c(1, 1, 2, 2), epsilon = 1, clip = 1, seed = 1.5), "seed")
+  expect_error(dp_aggregate("a", 1, epsilon = 1, clip = 1), "numeric")
+  # Other arguments an R user could get wrong.
+  expect_error(optimal_bag_size(gamma = 1, snr = 1, epsilon = 1, clip = 1), "below 1")
+  expect_error(optimal_bag_size(gamma = 0.1, snr = 1, epsilon = 1, clip = 1, k_max = 0), "`k_max`")
+  expect_error(aggregate_lm_stats(aggregate_stats(x, bags, yb), rho = "oracle"), "snr")
+  expect_error(aggregate_stats(x, bags, yb, intercept = NA), "`intercept`")
+  expect_error(aggregate_glm(x, bags, rep(0.5, 5), max_iter = 0), "`max_iter`")
+  expect_error(aggregate_glm(x, bags, rep(0.5, 5), folds = 1), "`folds`")
+})

@@ -114,23 +114,34 @@ test_that("aggregate_risk and optimal_bag_size reproduce the reference tables", 
   expect_output(print(b), "k\\* = 5")
 })
 
-test_that("dp_aggregate: scale, clipping, reproducibility", {
+test_that("dp_aggregate: scale, grid, clipping, seeded and secure noise", {
   y <- c(-5, 0.5, 1, 2, 9, 0)
   bags <- c("a", "a", "b", "b", "b", "c")
   r <- dp_aggregate(y, bags, epsilon = 2, clip = 1, seed = 3)
-  expect_equal(r$scale, 2 * 1 / (c(2, 3, 1) * 2))
+  nominal <- 2 * 1 / (c(2, 3, 1) * 2)
+  # Scale 2C / (|B| eps), inflated by the grid step (at most 1/1024 of the sensitivity).
+  expect_true(all(r$scale >= nominal & r$scale <= nominal * (1 + 1 / 1024)))
+  expect_equal(r$scale, (2 / c(2, 3, 1) + r$grid) / 2)
+  expect_equal(log2(r$grid), round(log2(r$grid)))            # powers of two
+  expect_equal(r$y_bag / r$grid, round(r$y_bag / r$grid))    # releases on the grid
   expect_equal(attr(r, "n_clipped"), 3)
+  expect_true(attr(r, "seeded"))
   expect_identical(r$y_bag, dp_aggregate(y, bags, epsilon = 2, clip = 1, seed = 3)$y_bag)
+  # No seed: the OS generator, not R's RNG (set.seed does not repeat it).
   set.seed(4); a <- dp_aggregate(y, bags, 1, 1)
   set.seed(4); b <- dp_aggregate(y, bags, 1, 1)
-  expect_identical(a$y_bag, b$y_bag)
-  # Laplace noise: over many bags, mean |noise| / scale is 1 (sd 1 / sqrt(m)).
+  expect_false(attr(a, "seeded"))
+  expect_false(identical(a$y_bag, b$y_bag))
+  expect_output(print(a), "secure generator")
+  expect_output(print(r), "NOT cryptographically secure")
+  # Laplace noise: over many bags, E|noise| / scale = 1 (sd 1 / sqrt(m)) and
+  # P(|noise| > t scale) = exp(-t) within 4 binomial SEs.
   set.seed(1)
   yy <- runif(20000, -0.5, 0.5); bb <- rep(1:10000, each = 2)
-  rr <- dp_aggregate(yy, bb, epsilon = 1, clip = 1, seed = 7)
+  rr <- dp_aggregate(yy, bb, epsilon = 1, clip = 1)
   z <- (rr$y_bag - bag_means(yy, bb)) / rr$scale
   expect_lt(abs(mean(abs(z)) - 1), 4 / sqrt(10000))
-  expect_output(print(r), "not cryptographically secure")
+  for (t in c(1, 3)) expect_lt(abs(mean(abs(z) > t) - exp(-t)), 4 * sqrt(exp(-t) * (1 - exp(-t)) / 10000))
 })
 
 test_that("sufficient statistics of chunks of whole bags merge to the one-pass fit", {
@@ -140,9 +151,63 @@ test_that("sufficient statistics of chunks of whole bags merge to the one-pass f
   chunks <- lapply(split(seq_len(400), rep(1:4, each = 100)), function(i)
     aggregate_stats(x[i, ], bags[i], s$y_bag[as.character(unique(bags[i]))]))
   for (rho in c(0, 0.4, 1)) {
-    expect_equal(unname(aggregate_lm_stats(chunks, rho = rho)$coefficients),
-                 unname(coef(aggregate_lm(s$x, s$bags, s$y_bag, rho = rho))), tolerance = 1e-10)
+    one <- aggregate_lm(s$x, s$bags, s$y_bag, rho = rho)
+    st <- aggregate_lm_stats(chunks, rho = rho)
+    expect_equal(unname(st$coefficients), unname(coef(one)), tolerance = 1e-10)
+    expect_equal(unname(st$std_errors), unname(one$std_errors), tolerance = 1e-8)
   }
-  expect_error(aggregate_lm_stats(chunks, rho = "cv"), "needs the rows")
+  expect_error(aggregate_lm_stats(chunks, rho = "cv"), "kept per fold")
   expect_error(aggregate_lm_stats(list(1)), "aggregate_stats")
+})
+
+test_that("streamed cross-validation over bags: per-fold statistics", {
+  s <- sim_agg(n = 600, d = 3, k = 3, seed = 5)
+  # One chunk with folds = 5 and the CV seed of aggregate_lm: the same folds, the same CV.
+  one <- aggregate_lm(s$x, s$bags, s$y_bag, seed = 11)
+  st1 <- aggregate_lm_stats(aggregate_stats(s$x, s$bags, s$y_bag, folds = 5, seed = 11), rho = "cv")
+  expect_equal(st1$cv$mse, one$cv$mse, tolerance = 1e-10)
+  expect_equal(st1$rho, one$rho)
+  # Four chunks, each with its own fold assignment: merged fold by fold; the totals are the
+  # one-pass statistics (any fixed rho), and CV returns a rho on the grid with finite scores.
+  ord <- order(s$bags); x <- s$x[ord, ]; bags <- s$bags[ord]
+  chunks <- lapply(split(seq_len(600), rep(1:4, each = 150)), function(i)
+    aggregate_stats(x[i, ], bags[i], s$y_bag[as.character(unique(bags[i]))], folds = 5))
+  st <- merge_aggregate_stats(chunks)
+  expect_equal(dim(st$G), c(4, 4, 5))
+  expect_output(print(st), "600 rows in 200 bags, 4 coefficients \\(5 CV folds\\)")
+  expect_equal(sum(st$m), 200)
+  expect_equal(unname(aggregate_lm_stats(st, rho = 0.3)$coefficients),
+               unname(coef(aggregate_lm(s$x, s$bags, s$y_bag, rho = 0.3))), tolerance = 1e-10)
+  cv <- aggregate_lm_stats(st, rho = "cv")
+  expect_true(cv$rho %in% cv$cv$rho)
+  expect_true(all(is.finite(cv$cv$mse)))
+  # The held-out bag score estimates sigma^2 + excess risk (sigma = 1 here).
+  expect_lt(abs(min(cv$cv$mse) - 1), 0.35)
+  expect_error(merge_aggregate_stats(chunks[[1]], aggregate_stats(x[1:150, ], bags[1:150],
+               s$y_bag[as.character(unique(bags[1:150]))], folds = 2)), "number of")
+  expect_error(merge_aggregate_stats("a"), "aggregate_stats")
+  expect_error(aggregate_stats(x, bags, s$y_bag, folds = 0), "`folds`")
+  few <- aggregate_stats(x[1:6, ], bags[1:6], s$y_bag[as.character(unique(bags[1:6]))], folds = 5, seed = 1)
+  expect_error(aggregate_lm_stats(few, rho = "cv"), "holds no bags")
+})
+
+test_that("aggregate_glm standard errors: glm() with single-row bags, aggregate_lm for gaussian", {
+  set.seed(8)
+  n <- 300; x <- matrix(rnorm(n * 2), n, 2, dimnames = list(NULL, c("a", "b")))
+  y <- rbinom(n, 1, plogis(drop(0.2 + x %*% c(1, -0.7))))
+  # glm() run to full convergence (its default stops at a relative deviance change of 1e-8).
+  ref <- summary(glm(y ~ x, family = binomial(), control = list(epsilon = 1e-14, maxit = 100)))$coefficients[, "Std. Error"]
+  for (rho in c(0, 0.5)) {
+    f <- aggregate_glm(x, seq_len(n), y, rho = rho)
+    expect_equal(unname(f$std_errors), unname(ref), tolerance = 1e-7)
+    expect_equal(unname(sqrt(diag(vcov(f)))), unname(ref), tolerance = 1e-7)
+  }
+  s <- sim_agg(n = 240, d = 3, k = 4)
+  for (rho in c(0, 0.3, 1)) {
+    g <- aggregate_glm(s$x, s$bags, s$y_bag, family = gaussian(), rho = rho)
+    l <- aggregate_lm(s$x, s$bags, s$y_bag, rho = rho)
+    expect_equal(unname(g$std_errors), unname(l$std_errors), tolerance = 1e-6)
+  }
+  expect_true("std.error" %in% names(tidy(g)))
+  expect_output(print(summary(g)), "sandwich")
 })

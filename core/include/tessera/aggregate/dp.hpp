@@ -12,10 +12,20 @@
 // Clipping is applied to individual responses (only this gives the 1/|B_a| sensitivity);
 // C and eps come from the user, never from the data.
 //
-// The noise is drawn from a seeded Mersenne twister (Boost's laplace_distribution), which is
-// reproducible but NOT a cryptographically secure source: fine for studies, not for a real
-// release (the privacy module's secure sampler should replace it when it exists).
+// Noise: the privacy module's secure Laplace mechanism (privacy/mechanisms.hpp), one
+// scalar mechanism per bag with l1 sensitivity Delta_a = 2C/|B_a|. It releases on a grid
+// g_a Z (g_a the largest power of two <= Delta_a/1024): the clipped mean is rounded to the
+// grid and discrete Laplace noise added, so no floating-point low bits leak the input
+// (Mironov 2012); the rounding moves neighbouring means apart by at most g_a more, so the
+// scale is (Delta_a + g_a)/eps <= (1 + 1/1024) 2C/(|B_a| eps) (reported in `scale`). The
+// guarantee is exactly eps-label-DP (discrete Laplace is exact for integer sensitivity in
+// grid units; the sampler's probabilities are exact to double precision).
+// Randomness (privacy/random.hpp): without a seed, the OS's cryptographically secure
+// generator (the default for real releases; nothing can be replayed); with a seed, the
+// reproducible stream noise_source::seeded(seed, 0, 0) (a Mersenne twister, NOT secure:
+// for simulations only). The release records which (`seeded`, `sampler`).
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "tessera/aggregate/bags.hpp"
@@ -25,17 +35,20 @@ namespace tessera::aggregate {
 
 struct dp_release {
   arma::vec y_bag;          // released noisy means, dense bag order
-  arma::vec scale;          // Laplace scale per bag, 2C / (|B_a| eps)
+  arma::vec scale;          // Laplace scale per bag, (2C/|B_a| + grid_a) / eps
+  arma::vec grid;           // the grid step g_a of each bag's release
   double epsilon = 0;
   double clip = 0;
   arma::uword n_clipped = 0;  // individual responses moved by the clipping
   std::string clipping = "individual responses clipped to [-C, C] before averaging";
   std::string neighbours = "replace-one individual response (features and bags public)";
-  std::string sampler = "seeded mt19937_64 Laplace sampler (reproducible, not cryptographically secure)";
+  bool seeded = false;
+  std::string sampler;
 };
 
-// y: one response per row of `bags`; epsilon > 0 finite; clip > 0 finite.
+// y: one response per row of `bags`; epsilon > 0 finite; clip > 0 finite; seed empty: the
+// OS's secure generator.
 dp_release dp_aggregate(const arma::vec& y, const bag_structure& bags, double epsilon, double clip,
-                        std::uint64_t seed);
+                        std::optional<std::uint64_t> seed = std::nullopt);
 
 }  // namespace tessera::aggregate

@@ -20,6 +20,17 @@
 // bags by sum_a |B_a| (ybar_a - mean_{i in B_a} mu_i)^2 / m_fold with mu_i = b'(eta_i), fitting
 // the grid with warm starts. Bag predictions: the mean over the bag of the instance means
 // mu_i (what the aggregate estimates), not b'(etabar_a).
+// Standard errors (sandwich, conditional on x): the estimate solves grad(theta) = 0, whose
+// only random part is -(1/n) sum_a |B_a| xbar_a ybar_a whatever rho, so
+//   Cov(theta) ~ H^{-1} M H^{-1},  H the Hessian of the objective (ridge included) at the
+//   estimate, M = (phi/n^2) sum_a xbar_a xbar_a' sum_{i in B_a} V(mu_i),
+// using Var(ybar_a) = phi sum_{i in B_a} V(mu_i)/|B_a|^2 for independent responses, V the
+// variance function at the fitted means and phi = 1 (binomial, poisson) or, for the gaussian
+// family, sigma^2 from the bag-level fit (linear.hpp), which makes the gaussian standard
+// errors those of the linear estimator. With k = 1 they are the usual GLM (inverse Fisher)
+// standard errors. For rho > 0 the estimator is biased: they describe its spread, not its
+// distance from theta0. Not reported when the fit did not converge, the Hessian is singular,
+// or (gaussian) m <= p; `se_message` says why.
 #include <cstdint>
 #include <string>
 
@@ -42,6 +53,7 @@ struct glm_options {
   arma::vec rho_grid;                 // empty: {0 if m >= p} U {0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1}
   int folds = 5;
   std::uint64_t seed = 1;
+  bool standard_errors = true;
   optim::newton_options newton;
 };
 
@@ -56,6 +68,10 @@ struct glm_fit {
   arma::vec rho_grid, cv_mse, cv_se;
   glm_losses losses;                  // at coef, without the ridge term
   double objective = 0;               // with the ridge term
+  arma::vec std_errors;               // empty when not available (see se_message)
+  arma::mat vcov;
+  double dispersion = 0;              // phi used (0 when no standard errors)
+  std::string se_message;
   bool converged = false;
   int iterations = 0;
   std::string message;

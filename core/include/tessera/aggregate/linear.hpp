@@ -41,6 +41,7 @@
 //   the estimator is biased, so these describe the spread around E[theta_rho], not theta0.
 //   Reported only when m > p and G_S has full rank; otherwise `se_message` says why.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,15 @@ struct linear_stats {
 // of ones is the first coefficient.
 linear_stats compute_stats(const arma::mat& X, const bag_structure& bags, const arma::vec& ybar,
                            bool intercept);
+
+// Per-fold statistics for cross-validation over bags (K >= 1 folds): with m >= K bags a
+// balanced seeded assignment (assign_folds), otherwise the m bags take distinct random folds
+// and the other folds are empty (zero statistics). Streamed data: call this on each chunk of
+// whole bags (a different seed per chunk) and merge the chunks fold by fold; the folds then
+// feed fit_linear_stats with rho chosen by cross-validation.
+std::vector<linear_stats> compute_fold_stats(const arma::mat& X, const bag_structure& bags,
+                                             const arma::vec& ybar, bool intercept, arma::uword K,
+                                             std::uint64_t seed);
 
 // The losses at theta from the statistics.
 struct loss_values {
@@ -136,6 +146,12 @@ linear_fit fit_linear(const arma::mat& X, const bag_structure& bags, const arma:
 // fixed or oracle rho uses their sum). For streamed data: accumulate each fold's chunks with
 // merge(). A single element allows method fixed or oracle only.
 linear_fit fit_linear_stats(const std::vector<linear_stats>& folds, const linear_options& options = {});
+
+// The noise variance sigma^2 of an individual response estimated from the bag-level fit,
+// sum_a |B_a| (ybar_a - xbar_a' theta_0)^2 / (m - p); empty when m <= p or G_S is singular.
+std::optional<double> bag_level_noise(const linear_stats& stats);
+// Why bag_level_noise() is empty, for `se_message`.
+std::string no_noise_estimate_message(const linear_stats& stats);
 
 // X theta (+ intercept) after checking the columns of X against the coefficients.
 arma::vec linear_predictor(const arma::vec& coef, bool intercept, const arma::mat& X);
