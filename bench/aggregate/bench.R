@@ -10,14 +10,13 @@
 #             (G, G_S, b, counts: 5 folds x 11 x 11) are kept, merged chunk by chunk with
 #             merge_aggregate_stats(); fits rho = 1 (the lm() counterpart) and rho by
 #             cross-validation over bags from the same statistics.
-#   onepass   all chunks in memory, aggregate_lm(rho = 1) on the full design.
+#   onepass   all chunks in memory, aggregate_lm(rho = 1) on the full design, alone.
 #   lm        all chunks in memory, lm(yrow ~ .) on the expanded design (each row's
-#             response = its bag's mean; the instance-level estimator is exactly this).
+#             response = its bag's mean; the instance-level estimator is exactly this), alone.
+#   timing    both in one process, repetitions interleaved, medians (time ratio).
 #   merge4    all chunks in memory: the one-pass fit at rho = 0.3 against the merge of the
 #             statistics of 4 chunks of whole bags (the same data cut in quarters).
 #   idle      loads tessera and stops: the baseline memory of an R process.
-# Timing: in the onepass/lm modes, tessera and lm() alternate in one process (reps
-# interleaved, medians), after the data is built.
 #   Rscript bench/aggregate/bench.R OUT.csv [max_n] [lm_max_n]
 #   Rscript bench/aggregate/bench.R --worker MODE n reps       (one mode, prints one CSV row)
 suppressPackageStartupMessages(library(tessera))
@@ -68,12 +67,23 @@ worker <- function(mode, n, reps) {
     out$time_s <- stats::median(times)
     out$rho_cv <- fcv$rho
     out$coef <- fmt(f1$coefficients)
-  } else if (mode %in% c("onepass", "lm")) {
+  } else if (mode %in% c("onepass", "lm")) {  # memory of one fit alone
     a <- all_chunks(n)
-    yrow <- unname(a$y_bag[as.character(a$bags)])
-    df <- data.frame(a$x, yrow = yrow)
+    t0 <- proc.time()[["elapsed"]]
+    if (mode == "onepass") {
+      f <- coef(aggregate_lm(a$x, a$bags, a$y_bag, rho = 1))
+    } else {
+      df <- data.frame(a$x, yrow = unname(a$y_bag[as.character(a$bags)]))
+      rm(a)
+      f <- coef(stats::lm(yrow ~ ., data = df))
+    }
+    out$time_s <- proc.time()[["elapsed"]] - t0
+    out$coef <- fmt(f)
+  } else if (mode == "timing") {  # tessera and lm() alternate in one process
+    a <- all_chunks(n)
+    df <- data.frame(a$x, yrow = unname(a$y_bag[as.character(a$bags)]))
     tt <- tl <- numeric(reps)
-    for (r in seq_len(reps)) {  # interleaved
+    for (r in seq_len(reps)) {
       t0 <- proc.time()[["elapsed"]]
       ft <- aggregate_lm(a$x, a$bags, a$y_bag, rho = 1)
       tt[r] <- proc.time()[["elapsed"]] - t0
@@ -122,26 +132,29 @@ for (n in c(1e5, 1e6, 1e7)[c(1e5, 1e6, 1e7) <= max_n]) {
   reps <- if (n >= 1e7) 1 else 3
   rows[[length(rows) + 1]] <- run("streamed", n, reps)
   if (n <= lm_max) {
-    rows[[length(rows) + 1]] <- run("onepass", n, reps)
-    rows[[length(rows) + 1]] <- run("lm", n, 1)  # memory of lm() alone (its time: onepass row)
-    rows[[length(rows) + 1]] <- run("merge4", n, 1)
+    for (m in c("onepass", "lm", "merge4")) rows[[length(rows) + 1]] <- run(m, n, 1)
+    rows[[length(rows) + 1]] <- run("timing", n, reps)
   }
 }
 res <- do.call(rbind, rows)
-# Agreement of the streamed rho = 1 fit with the in-memory fits of the same n.
+# Agreement of the streamed rho = 1 fit with the in-memory tessera fit of the same n, and of
+# the one-pass tessera fit with lm() (memory modes, separate processes).
 coef_of <- function(s) as.numeric(strsplit(s, ";")[[1]])
-for (i in which(res$mode == "streamed")) {
+for (i in which(res$mode %in% c("streamed", "lm"))) {
   j <- which(res$mode == "onepass" & res$n == res$n[i])
   if (length(j)) res$max_abs_diff[i] <- max(abs(coef_of(res$coef[i]) - coef_of(res$coef[j])))
 }
-res$ratio_time_tessera_over_lm <- ifelse(res$mode == "onepass", res$time_s / res$time_peer_s, NA)
-res$lm_peak_rss_mb <- NA
-for (i in which(res$mode == "onepass")) res$lm_peak_rss_mb[i] <- res$peak_rss_mb[res$mode == "lm" & res$n == res$n[i]]
-res$check <- c(idle = "baseline R process with tessera loaded",
-               streamed = "rho = 1 vs one-pass tessera (same n); rho_cv from 5 streamed folds",
-               onepass = "tessera rho = 1 vs lm() on the expanded design",
-               lm = "peak memory of lm() on the expanded design alone",
-               merge4 = "4-chunk merge vs one-pass fit at rho = 0.3")[res$mode]
+res$ratio_time_tessera_over_lm <- ifelse(res$mode == "timing", res$time_s / res$time_peer_s, NA)
+res$ratio_peak_rss_tessera_over_lm <- NA
+for (i in which(res$mode == "onepass")) {
+  res$ratio_peak_rss_tessera_over_lm[i] <- res$peak_rss_mb[i] / res$peak_rss_mb[res$mode == "lm" & res$n == res$n[i]]
+}
+res$check <- c(idle = "baseline: R with tessera loaded",
+               streamed = "max_abs_diff: rho = 1 vs one-pass tessera (same n); rho_cv from 5 streamed folds; memory flat in n",
+               onepass = "aggregate_lm(rho = 1) on the whole design, alone in its process",
+               lm = "lm() on the expanded design alone; max_abs_diff vs one-pass tessera",
+               merge4 = "max_abs_diff: 4-chunk merge vs one-pass fit at rho = 0.3",
+               timing = "tessera rho = 1 and lm() interleaved, medians; max_abs_diff between them")[res$mode]
 res$d <- d
 res$k <- k
 res$chunk_rows <- chunk
@@ -155,4 +168,4 @@ res$coef_peer <- NULL
 dir.create(dirname(out), showWarnings = FALSE, recursive = TRUE)
 utils::write.csv(res, out, row.names = FALSE)
 print(res[, c("mode", "n", "time_s", "time_peer_s", "ratio_time_tessera_over_lm", "peak_rss_mb",
-              "lm_peak_rss_mb", "max_abs_diff", "rho_cv")])
+              "ratio_peak_rss_tessera_over_lm", "max_abs_diff", "rho_cv")])
