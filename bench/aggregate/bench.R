@@ -124,6 +124,7 @@ out <- if (length(args)) args[1] else "bench/results/aggregate.csv"
 max_n <- if (length(args) > 1) as.numeric(args[2]) else 1e7
 lm_max <- if (length(args) > 2) as.numeric(args[3]) else 1e6
 script <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+commit <- tryCatch(system("git describe --always --dirty", intern = TRUE), error = function(e) NA)  # at the start
 run <- function(mode, n, reps) {
   res <- system2(file.path(R.home("bin"), "Rscript"), c(script, "--worker", mode, format(n, scientific = FALSE), reps),
                  stdout = TRUE)
@@ -166,7 +167,7 @@ res$k <- k
 res$chunk_rows <- chunk
 res$load_avg <- paste(strsplit(trimws(sub(".*load average:", "", system("uptime", intern = TRUE))), ", ")[[1]],
                       collapse = " ")
-res$commit <- tryCatch(system("git describe --always --dirty", intern = TRUE), error = function(e) NA)
+res$commit <- commit
 res$tessera_version <- as.character(utils::packageVersion("tessera"))
 res$r_version <- R.version.string
 res$coef <- NULL
