@@ -3,6 +3,9 @@
 # versions and the machine load (1-minute load average from /proc/loadavg, read before the row's
 # measurement). The machine is shared: compare the ratios, not the absolute times.
 #
+# RELMF_PARTS (default "speed,scaling,quality") selects parts, RELMF_OUT the output file, so that
+# parts can run as separate processes and their CSVs be concatenated.
+#
 #  1. speed: seconds per epoch and peak memory at the same rank, on MovieLens 100K clicks
 #     (rating >= 4) and on a synthetic users x items matrix with Zipf item popularity
 #     (100,000 x 20,000 with 10M clicks by default). An epoch is one full pass over the data:
@@ -31,7 +34,8 @@ suppressPackageStartupMessages({
 })
 stopifnot(requireNamespace("rsparse", quietly = TRUE))
 options(rsparse_omp_threads = 1L)
-out_file <- "bench/results/relmf.csv"
+out_file <- Sys.getenv("RELMF_OUT", "bench/results/relmf.csv")
+parts <- strsplit(Sys.getenv("RELMF_PARTS", "speed,scaling,quality"), ",")[[1]]
 tmp <- tempfile("relmf-bench")
 dir.create(tmp)
 env_num <- function(name, default) as.numeric(Sys.getenv(name, default))
@@ -63,7 +67,7 @@ synthetic <- function(m, n, nnz, seed = 1) {
   key <- key[seq_len(nnz)]
   sparseMatrix(i = (key - 1) %% m + 1, j = (key - 1) %/% m + 1, x = 1, dims = c(m, n))
 }
-datasets <- list(ml100k = ml, synthetic = synthetic(syn_users, syn_items, syn_clicks))
+datasets <- if ("speed" %in% parts) list(ml100k = ml, synthetic = synthetic(syn_users, syn_items, syn_clicks)) else list()
 data_files <- lapply(names(datasets), function(d) {
   f <- file.path(tmp, paste0(d, ".rds"))
   saveRDS(datasets[[d]], f)
@@ -99,7 +103,7 @@ rows <- list()
 add_row <- function(...) {
   rows[[length(rows) + 1]] <<- data.frame(..., commit = commit, versions = versions, stringsAsFactors = FALSE)
 }
-save_rows <- function() utils::write.csv(do.call(rbind, rows), out_file, row.names = FALSE)
+save_rows <- function() if (length(rows)) utils::write.csv(do.call(rbind, rows), out_file, row.names = FALSE)
 
 # Each tool: the child's fit_n(n) and the number of its iterations per epoch for data x.
 mb_batch <- 2^15
@@ -123,7 +127,7 @@ tools <- list(
 counts <- list(ml100k = list(full = c(2, 32), mini = c(10, 110)),
                synthetic = list(full = c(1, 2), mini = c(10, 60)))
 
-for (ds in names(datasets)) {
+for (ds in if ("speed" %in% parts) names(datasets) else character(0)) {
   x <- datasets[[ds]]
   active <- names(tools)[vapply(tools, function(t) is.null(t$only) || t$only == ds, logical(1))]
   set.seed(42)
@@ -179,18 +183,18 @@ sc_m <- 2e4
 sc_n <- 5e3
 grid <- rbind(data.frame(part = "scaling_nnz", nnz = c(1e5, 3e5, 1e6, 3e6), k = 32),
               data.frame(part = "scaling_k", nnz = 1e6, k = c(8, 16, 32, 64, 128)))
-sc_data <- lapply(unique(grid$nnz), function(z) synthetic(sc_m, sc_n, z, seed = 2))
+sc_data <- if (!"scaling" %in% parts) list() else lapply(unique(grid$nnz), function(z) synthetic(sc_m, sc_n, z, seed = 2))
 names(sc_data) <- format(unique(grid$nnz), scientific = TRUE)
 timings <- matrix(NA_real_, nrow(grid), reps)
 loads <- matrix(NA_real_, nrow(grid), reps)
-for (rep in seq_len(reps)) {
+for (rep in seq_len(if ("scaling" %in% parts) reps else 0)) {
   for (g in sample(nrow(grid))) {
     loads[g, rep] <- load1()
     timings[g, rep] <- step_time(sc_data[[format(grid$nnz[g], scientific = TRUE)]], grid$k[g])
   }
 }
 grid$seconds <- apply(timings, 1, stats::median)
-for (g in seq_len(nrow(grid))) {
+for (g in seq_len(if ("scaling" %in% parts) nrow(grid) else 0)) {
   add_row(part = grid$part[g], dataset = sprintf("synthetic %d x %d", sc_m, sc_n), users = sc_m, items = sc_n,
           nnz = grid$nnz[g], tool = "tessera_full_batch_squared", rank = grid$k[g], rep = NA,
           seconds_per_iteration = grid$seconds[g], seconds_per_epoch = grid$seconds[g],
@@ -198,6 +202,7 @@ for (g in seq_len(nrow(grid))) {
           metric = paste("reps:", paste(signif(timings[g, ], 3), collapse = " ")), value = NA,
           load1 = stats::median(loads[g, ]))
 }
+if ("scaling" %in% parts) {
 u <- unique(grid[c("nnz", "k", "seconds")])
 cost <- stats::lm(seconds ~ I(nnz * k) + I((sc_m + sc_n) * k^2), data = u)
 cf <- stats::coef(cost)
@@ -208,10 +213,12 @@ for (nm in c("a_nnz_k", "b_mn_k2", "c_intercept", "r_squared")) {
           metric = nm, value = switch(nm, a_nnz_k = cf[[2]], b_mn_k2 = cf[[3]], c_intercept = cf[[1]],
                                       r_squared = summary(cost)$r.squared), load1 = NA)
 }
+}
 
 save_rows()
 
 # ---- 3. ranking quality on the semi-synthetic MovieLens world ---------------------------------
+if ("quality" %in% parts) {
 R0 <- as.matrix(movielens100k)
 rated <- R0 > 0
 user_mean <- rowSums(R0) / pmax(rowSums(rated), 1)
@@ -251,6 +258,8 @@ for (seed in 1:2) {
               metric = paste0(met, "@5"), value = metrics[[tool]][[met]], load1 = load1())
     }
   }
+}
+
 }
 
 out <- do.call(rbind, rows)
