@@ -152,19 +152,10 @@ for (ds in if ("speed" %in% parts) names(datasets) else character(0)) {
     }
   }
 }
-speed <- do.call(rbind, rows)
-for (ds in unique(speed$dataset)) {
-  d <- speed[speed$dataset == ds, ]
-  ref <- stats::median(d$seconds_per_epoch[d$tool == "wrmf_cholesky"])
-  for (tool in unique(d$tool)) {
-    e <- d[d$tool == tool, ]
-    med <- stats::median(e$seconds_per_epoch)
-    add_row(part = "speed_median", dataset = ds, users = e$users[1], items = e$items[1], nnz = e$nnz[1],
-            tool = tool, rank = rank, rep = NA, seconds_per_iteration = stats::median(e$seconds_per_iteration),
-            seconds_per_epoch = med, ratio_to_wrmf_cholesky = med / ref, peak_mb = stats::median(e$peak_mb),
-            peak_over_data_mb = stats::median(e$peak_over_data_mb), metric = NA, value = NA,
-            load1 = stats::median(e$load1))
-  }
+if (length(rows)) {
+  source("bench/relmf/medians.R")
+  medians <- speed_medians(do.call(rbind, rows))
+  if (!is.null(medians)) rows[[length(rows) + 1]] <- medians
 }
 
 save_rows()
