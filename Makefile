@@ -75,8 +75,10 @@ check: rpkg
 test: ctest cpp-consumer rtest check
 	@echo "make test: all stages passed"
 
-# The main job: render the tour on real data and print its summary.
+# The main job: render the tour on real data and print its summary. The demo tier of
+# install-deps adds the data packages the tour reads (rsparse: MovieLens 100K).
 demo: rinstall
+	tools/install-deps --demo
 	mkdir -p $(BUILD)/demo
 	$(R_ENV) Rscript tools/render-tour.R vignettes/tour.Rmd $(CURDIR)/$(BUILD)/demo
 

@@ -1,6 +1,19 @@
 # Recommender learning from missing-not-at-random implicit feedback: Rel-MF (clipped IPS),
 # its naive and unclipped special cases, predictions, top-k lists and ranking metrics.
 
+# match.arg() with an error that names the argument and lists the choices.
+recsys_choice <- function(x, arg, call = parent.frame()) {
+  choices <- eval(formals(sys.function(sys.parent()))[[arg]], envir = baseenv())
+  if (identical(x, choices)) return(choices[1])
+  hit <- if (is.character(x) && length(x) == 1L && !is.na(x)) pmatch(x, choices) else NA
+  if (is.na(hit)) {
+    opts <- paste0("\"", choices, "\"", collapse = ", ")
+    cli::cli_abort(c("{.arg {arg}} must be one of {opts}.",
+                     "x" = "You supplied {.val {format(x)}}."), call = call)
+  }
+  choices[hit]
+}
+
 #' Optimiser settings for Rel-MF
 #'
 #' @param max_iter Adam steps (mini-batch: iterations, each one batch; full batch: the
@@ -24,7 +37,7 @@
 relmf_control <- function(max_iter = 301, lr = 0.005, batch_size = 2^15,
                           sampling = c("auto", "balanced", "uniform"), beta1 = 0.9, beta2 = 0.999,
                           tol = 1e-8) {
-  sampling <- match.arg(sampling)
+  sampling <- recsys_choice(sampling, "sampling")
   check_whole(max_iter, "max_iter", min = 1)
   check_number(lr, "lr", min = 0, min_inclusive = FALSE)
   check_whole(batch_size, "batch_size", min = 2)
@@ -85,6 +98,11 @@ relmf_control <- function(max_iter = 301, lr = 0.005, batch_size = 2^15,
 #' @param duplicates For a data frame `clicks`: `"error"` (default) or `"once"` (keep
 #'   one copy of a repeated (user, item) pair).
 #' @param seed Seed of the initialisation and the sampling; `NULL` draws one from R's RNG.
+#' @param threads Number of threads (whole number in 1..1024) for the full-batch objective and
+#'   gradient (over users and items) and the per-batch scores. The work is cut into pieces
+#'   fixed by the data size and summed in a fixed order, so the fit is bit-identical for any
+#'   `threads`. Keep the BLAS single-threaded (e.g. `OPENBLAS_NUM_THREADS=1`) when using
+#'   more than one thread.
 #' @param verbose Show a progress bar in interactive sessions.
 #' @return An object of class `c("relmf", "tessera_fit")` with the factors `U` and `V`,
 #'   biases, the `users` and `items` ids, the item propensities, the weights at the clicks
@@ -105,17 +123,18 @@ relmf <- function(clicks, propensity = "popularity", clip = 0, loss = c("log", "
                   dim = 10, lambda = 1e-4, eta = 0.5, biases = FALSE, unlabeled_weight = 1,
                   link = c("logistic", "identity"), solver = c("minibatch", "full_batch"),
                   control = relmf_control(), duplicates = c("error", "once"), seed = NULL,
-                  verbose = interactive()) {
-  loss <- match.arg(loss)
-  link <- match.arg(link)
-  solver <- match.arg(solver)
-  duplicates <- match.arg(duplicates)
+                  threads = 1, verbose = interactive()) {
+  loss <- recsys_choice(loss, "loss")
+  link <- recsys_choice(link, "link")
+  solver <- recsys_choice(solver, "solver")
+  duplicates <- recsys_choice(duplicates, "duplicates")
   check_number(clip, "clip", min = 0, max = 1)
   check_whole(dim, "dim", min = 1)
   check_number(lambda, "lambda", min = 0)
   check_number(eta, "eta", min = 0)
   check_flag(biases, "biases")
   check_number(unlabeled_weight, "unlabeled_weight", min = 0)
+  check_whole(threads, "threads", min = 1, max = 1024)
   check_flag(verbose, "verbose")
   if (!inherits(control, "tessera_relmf_control")) {
     cli::cli_abort("{.arg control} must be made by {.fn relmf_control}.")
@@ -133,7 +152,7 @@ relmf <- function(clicks, propensity = "popularity", clip = 0, loss = c("log", "
   prop <- resolve_propensity(propensity, data)
   settings <- c(list(dim = dim, loss = loss, link = link, clip = clip,
                      unlabeled_weight = unlabeled_weight, lambda = lambda, biases = biases,
-                     solver = solver, eta = eta), unclass(control))
+                     solver = solver, eta = eta, threads = threads), unclass(control))
   res <- call_core(.relmf_fit_cpp(data$sparse, settings, prop$type, prop$item, prop$pair, seed, verbose))
   if (!res$converged && solver == "full_batch") {
     cli::cli_warn(c("Rel-MF did not converge.", "i" = "{res$message}; raise {.arg max_iter} in {.fn relmf_control}."))
@@ -147,7 +166,7 @@ relmf <- function(clicks, propensity = "popularity", clip = 0, loss = c("log", "
                         items = data$items, seen = data$sparse[c("i", "j")],
                         propensity_type = prop$label, loss = loss, dim = dim, lambda = lambda,
                         clip = clip, eta = eta, biases = biases, unlabeled_weight = unlabeled_weight,
-                        solver = solver, control = control, seed = seed,
+                        solver = solver, control = control, seed = seed, threads = threads,
                         n_users = length(data$users), n_items = length(data$items),
                         n_clicks = length(data$sparse$i), call = match.call())),
             class = c("relmf", "tessera_fit"))
@@ -332,7 +351,7 @@ seen_list <- function(object, use) {
 #' @export
 predict.relmf <- function(object, newdata = NULL, users = NULL, items = NULL,
                           type = c("response", "score"), ...) {
-  type <- match.arg(type)
+  type <- recsys_choice(type, "type")
   if (!is.null(newdata)) {
     if (!is.data.frame(newdata) || ncol(newdata) < 2) {
       cli::cli_abort("{.arg newdata} must be a data frame with a user and an item column.")
@@ -366,13 +385,15 @@ recommend <- function(object, ...) UseMethod("recommend")
 #' @param users Ids of the users (default: all users of the fit).
 #' @param k Number of items per user.
 #' @param exclude_seen Skip the items each user clicked in the training data.
+#' @param threads Threads over users (results do not depend on it).
 #' @export
-recommend.relmf <- function(object, users = NULL, k = 10, exclude_seen = TRUE, ...) {
+recommend.relmf <- function(object, users = NULL, k = 10, exclude_seen = TRUE, threads = 1, ...) {
   check_whole(k, "k", min = 1)
   check_flag(exclude_seen, "exclude_seen")
+  check_whole(threads, "threads", min = 1, max = 1024)
   if (is.null(users)) users <- object$users
   u <- match_ids(users, object$users, "users")
-  res <- call_core(.relmf_recommend_cpp(model_list(object), u, k, seen_list(object, exclude_seen)))
+  res <- call_core(.relmf_recommend_cpp(model_list(object), u, k, seen_list(object, exclude_seen), threads))
   kk <- ncol(res$items)
   out <- data.frame(user = rep(users, each = kk), rank = rep(seq_len(kk), length(users)),
                     item_index = as.vector(t(res$items)) + 1, score = as.vector(t(res$scores)))
@@ -408,6 +429,7 @@ recommend.relmf <- function(object, users = NULL, k = 10, exclude_seen = TRUE, .
 #' @param dcg `"standard"` or `"reference"`.
 #' @param relevant_threshold Relevance above which an item counts as relevant.
 #' @param exclude_seen For `"catalogue"`: skip training clicks.
+#' @param threads Threads over users (results do not depend on it).
 #' @return A data frame with one row per cut-off: `k`, `dcg`, `recall`, `map`, `dcg_all`,
 #'   `recall_all`, `map_all`; attributes `n_users` and `n_users_relevant`.
 #' @examples
@@ -417,14 +439,15 @@ recommend.relmf <- function(object, users = NULL, k = 10, exclude_seen = TRUE, .
 #' @export
 rank_metrics <- function(object, test, k = c(1, 3, 5), variant = c("test_items", "catalogue"),
                          dcg = c("standard", "reference"), relevant_threshold = 0,
-                         exclude_seen = TRUE) {
-  variant <- match.arg(variant)
-  dcg <- match.arg(dcg)
+                         exclude_seen = TRUE, threads = 1) {
+  variant <- recsys_choice(variant, "variant")
+  dcg <- recsys_choice(dcg, "dcg")
   if (!is.numeric(k) || !length(k) || anyNA(k) || any(k < 1) || any(k != floor(k))) {
     cli::cli_abort("{.arg k} must be a vector of whole numbers >= 1.")
   }
   check_number(relevant_threshold, "relevant_threshold")
   check_flag(exclude_seen, "exclude_seen")
+  check_whole(threads, "threads", min = 1, max = 1024)
   if (!is.data.frame(test) || ncol(test) < 3) {
     cli::cli_abort("{.arg test} must be a data frame with user, item and relevance columns.")
   }
@@ -439,17 +462,17 @@ rank_metrics <- function(object, test, k = c(1, 3, 5), variant = c("test_items",
     items <- sorted_ids(test[[cols[2]]])
     u <- match_ids(test[[cols[1]]], users, "test$user")
     i <- match_ids(test[[cols[2]]], items, "test$item")
-    res <- call_core(.rank_metrics_test_cpp(u, i, as.numeric(test$score), as.numeric(rel), k, dcg, relevant_threshold))
+    res <- call_core(.rank_metrics_test_cpp(u, i, as.numeric(test$score), as.numeric(rel), k, dcg, relevant_threshold, threads))
   } else {
     if (!inherits(object, "relmf")) cli::cli_abort("{.arg object} must be a fit from {.fn relmf} or NULL.")
     u <- match_ids(test[[cols[1]]], object$users, "test$user")
     i <- match_ids(test[[cols[2]]], object$items, "test$item")
     if (variant == "test_items") {
       s <- call_core(.relmf_predict_cpp(model_list(object), u, i, FALSE))
-      res <- call_core(.rank_metrics_test_cpp(u, i, s, as.numeric(rel), k, dcg, relevant_threshold))
+      res <- call_core(.rank_metrics_test_cpp(u, i, s, as.numeric(rel), k, dcg, relevant_threshold, threads))
     } else {
       res <- call_core(.rank_metrics_catalogue_cpp(model_list(object), u, i, as.numeric(rel),
-                                                   seen_list(object, exclude_seen), k, dcg, relevant_threshold))
+                                                   seen_list(object, exclude_seen), k, dcg, relevant_threshold, threads))
     }
   }
   out <- data.frame(k = k, dcg = res$dcg, recall = res$recall, map = res$map, dcg_all = res$dcg_all,

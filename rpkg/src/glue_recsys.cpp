@@ -46,8 +46,10 @@ arma::sp_mat sparse_from_list(const Rcpp::List& s) {
   return triplets(s["i"], s["j"], s["x"], Rcpp::as<double>(s["n_rows"]), Rcpp::as<double>(s["n_cols"]));
 }
 
-rs::metric_options metric_opts(const Rcpp::NumericVector& k, const std::string& dcg, double threshold) {
+rs::metric_options metric_opts(const Rcpp::NumericVector& k, const std::string& dcg, double threshold,
+                               double threads) {
   rs::metric_options o;
+  o.threads = static_cast<unsigned>(threads);
   o.k.clear();
   for (double v : k) o.k.push_back(static_cast<arma::uword>(v));
   o.dcg = dcg == "reference" ? rs::dcg_form::reference : rs::dcg_form::standard;
@@ -88,6 +90,7 @@ Rcpp::List relmf_fit_cpp(Rcpp::List clicks, Rcpp::List settings, const std::stri
   o.beta2 = Rcpp::as<double>(settings["beta2"]);
   o.batch_size = static_cast<arma::uword>(Rcpp::as<double>(settings["batch_size"]));
   o.tol = Rcpp::as<double>(settings["tol"]);
+  o.threads = static_cast<unsigned>(Rcpp::as<double>(settings["threads"]));
   const std::string sampling = Rcpp::as<std::string>(settings["sampling"]);
   o.sampling = sampling == "uniform"    ? rs::sampling_type::uniform
                : sampling == "balanced" ? rs::sampling_type::balanced
@@ -133,10 +136,11 @@ Rcpp::NumericVector relmf_predict_cpp(Rcpp::List model, Rcpp::NumericVector user
 }
 
 // [[Rcpp::export(.relmf_recommend_cpp)]]
-Rcpp::List relmf_recommend_cpp(Rcpp::List model, Rcpp::NumericVector users, double k, Rcpp::List exclude) {
+Rcpp::List relmf_recommend_cpp(Rcpp::List model, Rcpp::NumericVector users, double k, Rcpp::List exclude,
+                               double threads) {
   TESSERA_GLUE_BEGIN
-  const rs::recommendation r =
-      rs::recommend(model_from_list(model), to_index(users), static_cast<arma::uword>(k), sparse_from_list(exclude));
+  const rs::recommendation r = rs::recommend(model_from_list(model), to_index(users), static_cast<arma::uword>(k),
+                                             sparse_from_list(exclude), static_cast<unsigned>(threads));
   arma::mat items = arma::conv_to<arma::mat>::from(r.items);
   return Rcpp::List::create(Rcpp::Named("items") = items, Rcpp::Named("scores") = r.scores);
   TESSERA_GLUE_END
@@ -145,24 +149,25 @@ Rcpp::List relmf_recommend_cpp(Rcpp::List model, Rcpp::NumericVector users, doub
 // [[Rcpp::export(.rank_metrics_test_cpp)]]
 Rcpp::List rank_metrics_test_cpp(Rcpp::NumericVector users, Rcpp::NumericVector items, Rcpp::NumericVector scores,
                                  Rcpp::NumericVector relevance, Rcpp::NumericVector k, const std::string& dcg,
-                                 double threshold) {
+                                 double threshold, double threads) {
   TESSERA_GLUE_BEGIN
   return metric_list(rs::rank_metrics_test_items(to_index(users), to_index(items),
                                                  arma::vec(scores.begin(), scores.size()),
                                                  arma::vec(relevance.begin(), relevance.size()),
-                                                 metric_opts(k, dcg, threshold)));
+                                                 metric_opts(k, dcg, threshold, threads)));
   TESSERA_GLUE_END
 }
 
 // [[Rcpp::export(.rank_metrics_catalogue_cpp)]]
 Rcpp::List rank_metrics_catalogue_cpp(Rcpp::List model, Rcpp::NumericVector users, Rcpp::NumericVector items,
                                       Rcpp::NumericVector relevance, Rcpp::List exclude,
-                                      Rcpp::NumericVector k, const std::string& dcg, double threshold) {
+                                      Rcpp::NumericVector k, const std::string& dcg, double threshold,
+                                      double threads) {
   TESSERA_GLUE_BEGIN
   const rs::relmf_model md = model_from_list(model);
   const auto scores_of = [&md](arma::uword u) { return rs::user_scores(md, u); };
   return metric_list(rs::rank_metrics_catalogue(to_index(users), to_index(items),
                                                 arma::vec(relevance.begin(), relevance.size()), md.U.n_rows,
-                                                md.V.n_rows, scores_of, sparse_from_list(exclude), metric_opts(k, dcg, threshold)));
+                                                md.V.n_rows, scores_of, sparse_from_list(exclude), metric_opts(k, dcg, threshold, threads)));
   TESSERA_GLUE_END
 }

@@ -8,6 +8,7 @@
 
 #include "tessera/common/error.hpp"
 #include "tessera/common/rng.hpp"
+#include "tessera/recsys/metrics.hpp"
 #include "tessera/recsys/relmf.hpp"
 
 using namespace tessera;
@@ -249,6 +250,84 @@ TEST_CASE("recsys: full-batch squared loss reaches the closed-form nuclear-norm 
   const double reached = evaluate_objective(Y, sgd.weights.weight, sgd.model, o).value;
   CHECK(reached == doctest::Approx(best).epsilon(2e-3));
   CHECK(reached >= best - 1e-12);
+}
+
+namespace {
+bool same(const arma::mat& a, const arma::mat& b) { return a.n_rows == b.n_rows && a.n_cols == b.n_cols && arma::all(arma::vectorise(a == b)); }
+bool same_model(const relmf_model& a, const relmf_model& b) {
+  return same(a.U, b.U) && same(a.V, b.V) && same(a.user_bias, b.user_bias) && same(a.item_bias, b.item_bias) &&
+         a.global_bias == b.global_bias;
+}
+}  // namespace
+
+TEST_CASE("recsys: results are bit-identical for 1, 2 and 3 threads") {
+  // 1200 users x 700 items: several 256-user and 256-item pieces, several dense user blocks
+  // (374 users each) grouped into pieces; 9000 users for more than one 4096-row Gram block.
+  const arma::sp_mat Y = random_clicks(1200, 700, 0.02, 71);
+  const arma::vec w = random_weights(Y, 72);
+  for (const loss_case& lc : kCases) {
+    CAPTURE(lc.name);
+    relmf_options o = loss_options(lc.loss, lc.link, true);
+    const relmf_model md = random_model(1200, 700, 4, true, 73, 0.3);
+    o.threads = 1;
+    const objective_eval one = evaluate_objective(Y, w, md, o);
+    for (unsigned t : {2u, 3u}) {
+      o.threads = t;
+      const objective_eval more = evaluate_objective(Y, w, md, o);
+      CHECK(more.value == one.value);
+      CHECK(same_model(more.gradient, one.gradient));
+    }
+  }
+  const arma::sp_mat Z = random_clicks(9000, 40, 0.05, 74);
+  relmf_options full;
+  full.dim = 3;
+  full.loss = loss_type::squared;
+  full.link = link_type::identity;
+  full.biases = true;
+  full.solver = solver_type::full_batch;
+  full.max_iter = 5;
+  full.lr = 0.01;
+  full.clip = 0.1;
+  relmf_options mini = full;
+  mini.solver = solver_type::minibatch;
+  mini.loss = loss_type::log;
+  mini.link = link_type::logistic;
+  mini.batch_size = 10000;
+  std::vector<relmf_fit> fits_full, fits_mini;
+  std::vector<recommendation> recs;
+  std::vector<metric_table> cats, tests;
+  const arma::uvec users = arma::regspace<arma::uvec>(0, 3, 8999);
+  for (unsigned t : {1u, 2u, 3u}) {
+    full.threads = t;
+    mini.threads = t;
+    fits_full.push_back(fit_relmf(Z, full, 5));
+    fits_mini.push_back(fit_relmf(Z, mini, 5));
+    recs.push_back(recommend(fits_full.back().model, users, 4, Z, t));
+    metric_options mo;
+    mo.threads = t;
+    const relmf_model& model = fits_mini.front().model;
+    const arma::uvec items = arma::uvec(users.n_elem).fill(7);
+    arma::vec rel(users.n_elem);
+    for (arma::uword e = 0; e < rel.n_elem; ++e) rel(e) = static_cast<double>(users(e) % 2);
+    const auto scores_of = [&model](arma::uword u) { return user_scores(model, u); };
+    cats.push_back(rank_metrics_catalogue(users, items, rel, 9000, 40, scores_of, Z, mo));
+    tests.push_back(rank_metrics_test_items(users, items, predict_pairs(model, users, items), rel, mo));
+  }
+  for (std::size_t t = 1; t < 3; ++t) {
+    CAPTURE(t);
+    CHECK(same_model(fits_full[t].model, fits_full[0].model));
+    CHECK(fits_full[t].trace == fits_full[0].trace);
+    CHECK(same_model(fits_mini[t].model, fits_mini[0].model));
+    CHECK(fits_mini[t].trace == fits_mini[0].trace);
+    CHECK(arma::all(arma::vectorise(recs[t].items == recs[0].items)));
+    CHECK(same(recs[t].scores, recs[0].scores));
+    CHECK(same(cats[t].dcg_all, cats[0].dcg_all));
+    CHECK(same(cats[t].map_all, cats[0].map_all));
+    CHECK(same(tests[t].recall_all, tests[0].recall_all));
+  }
+  relmf_options bad = full;
+  bad.threads = 0;
+  CHECK_THROWS_WITH_AS(fit_relmf(Z, bad, 1), doctest::Contains("`threads`"), tessera::invalid_argument);
 }
 
 TEST_CASE("recsys: mini-batch Adam is reproducible from the seed and lowers the batch objective") {

@@ -7,6 +7,8 @@
 
 #include "tessera/common/error.hpp"
 #include "tessera/common/validate.hpp"
+#include "tessera/recsys/relmf.hpp"
+#include "parallel.hpp"
 
 namespace tessera::recsys {
 
@@ -16,6 +18,7 @@ void validate_metric_options(const metric_options& o) {
   require(!o.k.empty(), "`k` must hold at least one cut-off.");
   for (arma::uword k : o.k) require(k >= 1, "every cut-off in `k` must be at least 1.");
   check_finite(o.relevant_threshold, "relevant_threshold");
+  check_threads(o.threads);
 }
 
 void validate_test_rows(const arma::uvec& users, const arma::uvec& items, const arma::vec& relevance) {
@@ -39,7 +42,6 @@ class accumulator {
     for (arma::vec* v : {&t_.dcg, &t_.recall, &t_.map, &t_.dcg_all, &t_.recall_all, &t_.map_all}) v->zeros(nk);
   }
 
-  arma::uword max_k() const { return *std::max_element(o_.k.begin(), o_.k.end()); }
 
   void add(const std::vector<double>& ranked, double total, arma::uword n_rel) {
     ++t_.n_users;
@@ -110,6 +112,38 @@ std::vector<arma::uword> group_by_user(const arma::uvec& users, const arma::uvec
   return order;
 }
 
+// [start, end) positions in `order` of each user's rows.
+std::vector<detail::index_range> user_groups(const std::vector<arma::uword>& order, const arma::uvec& users) {
+  std::vector<detail::index_range> groups;
+  for (std::size_t start = 0; start < order.size();) {
+    std::size_t end = start;
+    while (end < order.size() && users(order[end]) == users(order[start])) ++end;
+    groups.push_back({start, end});
+    start = end;
+  }
+  return groups;
+}
+
+// One user's ranked relevance (best first), total relevance and number of relevant items.
+struct user_ranking {
+  std::vector<double> ranked;
+  double total = 0;
+  arma::uword n_rel = 0;
+};
+
+// Ranks users' lists in parallel (fixed pieces of users), then adds them in user order.
+template <class F>
+metric_table accumulate_users(const std::vector<detail::index_range>& groups, const metric_options& o, F&& rank) {
+  std::vector<user_ranking> per_user(groups.size());
+  const std::vector<detail::index_range> pieces = detail::fixed_ranges(groups.size(), 64);
+  detail::parallel_tasks(pieces.size(), o.threads, [&](std::size_t p) {
+    for (std::size_t g = pieces[p].begin; g < pieces[p].end; ++g) per_user[g] = rank(g);
+  });
+  accumulator acc(o);
+  for (const user_ranking& r : per_user) acc.add(r.ranked, r.total, r.n_rel);
+  return acc.finish();
+}
+
 }  // namespace
 
 metric_table rank_metrics_test_items(const arma::uvec& users, const arma::uvec& items,
@@ -120,27 +154,20 @@ metric_table rank_metrics_test_items(const arma::uvec& users, const arma::uvec& 
   require(scores.n_elem == users.n_elem, "`scores` must have one value per test pair.");
   check_finite(scores, "scores");
   const std::vector<arma::uword> order = group_by_user(users, items);
-  accumulator acc(options);
-  std::vector<arma::uword> rows;
-  std::vector<double> ranked;
-  for (std::size_t start = 0; start < order.size();) {
-    std::size_t end = start;
-    while (end < order.size() && users(order[end]) == users(order[start])) ++end;
-    rows.assign(order.begin() + static_cast<std::ptrdiff_t>(start), order.begin() + static_cast<std::ptrdiff_t>(end));
+  const std::vector<detail::index_range> groups = user_groups(order, users);
+  return accumulate_users(groups, options, [&](std::size_t g) {
+    std::vector<arma::uword> rows(order.begin() + static_cast<std::ptrdiff_t>(groups[g].begin),
+                                  order.begin() + static_cast<std::ptrdiff_t>(groups[g].end));
     // rows are in item order already, so a stable sort on score breaks ties by item index
     std::stable_sort(rows.begin(), rows.end(), [&](arma::uword a, arma::uword b) { return scores(a) > scores(b); });
-    ranked.clear();
-    double total = 0;
-    arma::uword n_rel = 0;
-    for (arma::uword r : rows) {
-      ranked.push_back(relevance(r));
-      total += relevance(r);
-      if (relevance(r) > options.relevant_threshold) ++n_rel;
+    user_ranking r;
+    for (arma::uword row : rows) {
+      r.ranked.push_back(relevance(row));
+      r.total += relevance(row);
+      if (relevance(row) > options.relevant_threshold) ++r.n_rel;
     }
-    acc.add(ranked, total, n_rel);
-    start = end;
-  }
-  return acc.finish();
+    return r;
+  });
 }
 
 metric_table rank_metrics_catalogue(const arma::uvec& users, const arma::uvec& items,
@@ -162,46 +189,40 @@ metric_table rank_metrics_catalogue(const arma::uvec& users, const arma::uvec& i
             "`exclude` must be a " + std::to_string(n_users) + " x " + std::to_string(n_items) + " matrix.");
   }
   const arma::sp_mat ex_t = has_exclude ? arma::sp_mat(exclude.t()) : arma::sp_mat();
+  ex_t.sync();
   const std::vector<arma::uword> order = group_by_user(users, items);
-  accumulator acc(options);
-  std::vector<double> rel(n_items), ranked;
-  std::vector<char> skip(n_items);
-  std::vector<arma::uword> cand;
-  for (std::size_t start = 0; start < order.size();) {
-    const arma::uword u = users(order[start]);
-    std::size_t end = start;
-    double total = 0;
-    arma::uword n_rel = 0;
-    std::fill(rel.begin(), rel.end(), 0.0);
-    for (; end < order.size() && users(order[end]) == u; ++end) {
-      const arma::uword r = order[end];
-      rel[items(r)] = relevance(r);
-      total += relevance(r);
-      if (relevance(r) > options.relevant_threshold) ++n_rel;
+  const std::vector<detail::index_range> groups = user_groups(order, users);
+  const arma::uword max_k = *std::max_element(options.k.begin(), options.k.end());
+  return accumulate_users(groups, options, [&](std::size_t g) {
+    const arma::uword u = users(order[groups[g].begin]);
+    user_ranking r;
+    std::vector<double> rel(n_items, 0.0);
+    for (std::size_t q = groups[g].begin; q < groups[g].end; ++q) {
+      const arma::uword row = order[q];
+      rel[items(row)] = relevance(row);
+      r.total += relevance(row);
+      if (relevance(row) > options.relevant_threshold) ++r.n_rel;
     }
     const arma::rowvec s = scores_of(u);
     require(s.n_elem == n_items, "the score function must return one score per item (" +
                                      std::to_string(n_items) + ").");
-    std::fill(skip.begin(), skip.end(), 0);
+    std::vector<char> skip(n_items, 0);
     if (has_exclude) {
-      for (auto it = ex_t.begin_col(u); it != ex_t.end_col(u); ++it) skip[it.row()] = 1;
+      for (arma::uword q = ex_t.col_ptrs[u]; q < ex_t.col_ptrs[u + 1]; ++q) skip[ex_t.row_indices[q]] = 1;
     }
-    cand.clear();
+    std::vector<arma::uword> cand;
     for (arma::uword i = 0; i < n_items; ++i) {
       if (skip[i]) continue;
       require(std::isfinite(s(i)), "the score of user " + std::to_string(u + 1) + " for item " +
                                        std::to_string(i + 1) + " is not finite.");
       cand.push_back(i);
     }
-    const std::size_t take = std::min<std::size_t>(acc.max_k(), cand.size());
+    const std::size_t take = std::min<std::size_t>(max_k, cand.size());
     std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(take), cand.end(),
                       [&](arma::uword a, arma::uword b) { return s(a) > s(b) || (s(a) == s(b) && a < b); });
-    ranked.clear();
-    for (std::size_t j = 0; j < take; ++j) ranked.push_back(rel[cand[j]]);
-    acc.add(ranked, total, n_rel);
-    start = end;
-  }
-  return acc.finish();
+    for (std::size_t j = 0; j < take; ++j) r.ranked.push_back(rel[cand[j]]);
+    return r;
+  });
 }
 
 }  // namespace tessera::recsys

@@ -9,6 +9,7 @@
 #include "tessera/common/rng.hpp"
 #include "tessera/common/validate.hpp"
 #include "tessera/optim/adam.hpp"
+#include "parallel.hpp"
 
 namespace tessera::recsys {
 
@@ -117,45 +118,94 @@ double normaliser(const relmf_options& o, double pairs, double clicks) {
 }
 
 // sum_D f0(s) and its gradient, for the logistic link: dense products in blocks of users.
-double dense_unclicked_part(const relmf_model& m, const pair_loss& pl, bool biases, relmf_model& g) {
+// Blocks are grouped into at most 8 pieces (fixed by the sizes); each piece keeps its own
+// partial gradient of V and the item biases, summed afterwards in piece order.
+double dense_unclicked_part(const relmf_model& m, const pair_loss& pl, bool biases, unsigned threads,
+                            relmf_model& g) {
   const arma::uword n_users = m.U.n_rows, n_items = m.V.n_rows;
   const arma::uword block = std::max<arma::uword>(1, (arma::uword(1) << 18) / n_items);
+  const std::vector<detail::index_range> blocks = detail::fixed_ranges(n_users, block);
+  const std::size_t n_pieces = std::min<std::size_t>(blocks.size(), 8);
+  struct piece {
+    double total = 0, global = 0;
+    arma::mat gV;
+    arma::vec gbi;
+  };
+  std::vector<piece> pieces(n_pieces);
+  detail::parallel_tasks(n_pieces, threads, [&](std::size_t c) {
+    piece& p = pieces[c];
+    p.gV.zeros(arma::size(m.V));
+    p.gbi.zeros(n_items);
+    const std::size_t b0 = c * blocks.size() / n_pieces, b1 = (c + 1) * blocks.size() / n_pieces;
+    for (std::size_t b = b0; b < b1; ++b) {
+      const arma::uword r0 = blocks[b].begin, r1 = blocks[b].end - 1;
+      arma::mat S = m.U.rows(r0, r1) * m.V.t();
+      if (biases) {
+        S.each_col() += m.user_bias.subvec(r0, r1);
+        S.each_row() += m.item_bias.t();
+        S += m.global_bias;
+      }
+      double value = 0, deriv = 0;
+      for (double& s : S) {
+        pl.f0(s, value, deriv);
+        p.total += value;
+        s = deriv;  // S now holds the derivatives
+      }
+      g.U.rows(r0, r1) += S * m.V;  // rows of this block only
+      p.gV += S.t() * m.U.rows(r0, r1);
+      if (biases) {
+        g.user_bias.subvec(r0, r1) += arma::sum(S, 1);
+        p.gbi += arma::sum(S, 0).t();
+        p.global += arma::accu(S);
+      }
+    }
+  });
   double total = 0;
-  for (arma::uword r0 = 0; r0 < n_users; r0 += block) {
-    const arma::uword r1 = std::min(n_users, r0 + block) - 1;
-    arma::mat S = m.U.rows(r0, r1) * m.V.t();
+  for (const piece& p : pieces) {
+    total += p.total;
+    g.V += p.gV;
     if (biases) {
-      S.each_col() += m.user_bias.subvec(r0, r1);
-      S.each_row() += m.item_bias.t();
-      S += m.global_bias;
-    }
-    double value = 0, deriv = 0;
-    for (double& s : S) {
-      pl.f0(s, value, deriv);
-      total += value;
-      s = deriv;  // S now holds the derivatives
-    }
-    g.U.rows(r0, r1) += S * m.V;
-    g.V += S.t() * m.U.rows(r0, r1);
-    if (biases) {
-      g.user_bias.subvec(r0, r1) += arma::sum(S, 1);
-      g.item_bias += arma::sum(S, 0).t();
-      g.global_bias += arma::accu(S);
+      g.item_bias += p.gbi;
+      g.global_bias += p.global;
     }
   }
   return total;
 }
 
+// A' A by fixed blocks of rows, summed in block order.
+arma::mat blocked_gram(const arma::mat& A, unsigned threads) {
+  const std::vector<detail::index_range> r = detail::fixed_ranges(A.n_rows, 4096);
+  std::vector<arma::mat> parts(r.size());
+  detail::parallel_tasks(r.size(), threads, [&](std::size_t t) {
+    const arma::mat a = A.rows(r[t].begin, r[t].end - 1);
+    parts[t] = a.t() * a;
+  });
+  arma::mat G(A.n_cols, A.n_cols, arma::fill::zeros);
+  for (const arma::mat& p : parts) G += p;
+  return G;
+}
+
+// A B by fixed blocks of rows of A (each block writes its own rows).
+arma::mat blocked_product(const arma::mat& A, const arma::mat& B, unsigned threads) {
+  const std::vector<detail::index_range> r = detail::fixed_ranges(A.n_rows, 4096);
+  arma::mat out(A.n_rows, B.n_cols);
+  detail::parallel_tasks(r.size(), threads, [&](std::size_t t) {
+    out.rows(r[t].begin, r[t].end - 1) = A.rows(r[t].begin, r[t].end - 1) * B;
+  });
+  return out;
+}
+
 // sum_D c s^2 and its gradient for the identity link, through k x k Gram matrices.
-double gram_unclicked_part(const relmf_model& m, double c, bool biases, relmf_model& g) {
+double gram_unclicked_part(const relmf_model& m, double c, bool biases, unsigned threads, relmf_model& g) {
   const arma::uword k = m.U.n_cols;
   arma::mat Ua = m.U, Va = m.V;
   if (biases) {
     Ua = arma::join_rows(m.U, m.user_bias + m.global_bias, arma::ones<arma::vec>(m.U.n_rows));
     Va = arma::join_rows(m.V, arma::ones<arma::vec>(m.V.n_rows), m.item_bias);
   }
-  const arma::mat GU = Ua.t() * Ua, GV = Va.t() * Va;
-  const arma::mat gUa = (2.0 * c) * (Ua * GV), gVa = (2.0 * c) * (Va * GU);
+  const arma::mat GU = blocked_gram(Ua, threads), GV = blocked_gram(Va, threads);
+  const arma::mat gUa = (2.0 * c) * blocked_product(Ua, GV, threads);
+  const arma::mat gVa = (2.0 * c) * blocked_product(Va, GU, threads);
   g.U += gUa.cols(0, k - 1);
   g.V += gVa.cols(0, k - 1);
   if (biases) {
@@ -164,6 +214,88 @@ double gram_unclicked_part(const relmf_model& m, double c, bool biases, relmf_mo
     g.item_bias += gVa.col(k + 1);
   }
   return c * arma::accu(GU % GV);
+}
+
+// sum over clicks of [f1 - f0] and its gradient. Pass 1 runs over items (CSC columns): per-click
+// values and derivatives, the V rows and item biases. Pass 2 runs over users through a row
+// index (clicks of a user in item order): the U rows and user biases. Sums over all clicks are
+// per-item sums added in item order.
+double clicked_part(const arma::sp_mat& clicks, const arma::vec& weight, const relmf_model& model,
+                    const pair_loss& pl, bool biases, unsigned threads, relmf_model& g) {
+  clicks.sync();
+  const arma::uword n_users = clicks.n_rows, n_items = clicks.n_cols, nnz = clicks.n_nonzero;
+  const arma::uword k = model.U.n_cols;
+  const arma::uword* col_ptrs = clicks.col_ptrs;
+  const arma::uword* row_idx = clicks.row_indices;
+  const arma::mat Ut = model.U.t(), Vt = model.V.t();
+  std::vector<double> der(nnz);
+  arma::vec item_value(n_items, arma::fill::zeros);
+  arma::mat gUt(k, n_users, arma::fill::zeros), gVt(k, n_items, arma::fill::zeros);
+  arma::vec gbu(n_users, arma::fill::zeros), gbi(n_items, arma::fill::zeros);
+  const std::vector<detail::index_range> item_r = detail::fixed_ranges(n_items, 256);
+  detail::parallel_tasks(item_r.size(), threads, [&](std::size_t t) {
+    double v1 = 0, d1 = 0, v0 = 0, d0 = 0;
+    for (arma::uword i = item_r[t].begin; i < item_r[t].end; ++i) {
+      const double* b = Vt.colptr(i);
+      double* gb = gVt.colptr(i);
+      double bias = 0, value = 0;
+      for (arma::uword e = col_ptrs[i]; e < col_ptrs[i + 1]; ++e) {
+        const arma::uword u = row_idx[e];
+        const double* a = Ut.colptr(u);
+        double s = model.user_bias(u) + model.item_bias(i) + model.global_bias;
+        for (arma::uword j = 0; j < k; ++j) s += a[j] * b[j];
+        pl.f1(s, weight(e), v1, d1);
+        pl.f0(s, v0, d0);
+        value += v1 - v0;
+        der[e] = d1 - d0;
+        for (arma::uword j = 0; j < k; ++j) gb[j] += der[e] * a[j];
+        bias += der[e];
+      }
+      gbi(i) = bias;
+      item_value(i) = value;
+    }
+  });
+  // row index: for each user, its clicks (CSC positions and items) in item order
+  std::vector<arma::uword> row_ptr(n_users + 1, 0), pos_e(nnz), pos_item(nnz);
+  for (arma::uword e = 0; e < nnz; ++e) ++row_ptr[row_idx[e] + 1];
+  for (arma::uword u = 0; u < n_users; ++u) row_ptr[u + 1] += row_ptr[u];
+  {
+    std::vector<arma::uword> fill(row_ptr.begin(), row_ptr.end() - 1);
+    for (arma::uword i = 0; i < n_items; ++i) {
+      for (arma::uword e = col_ptrs[i]; e < col_ptrs[i + 1]; ++e) {
+        const arma::uword q = fill[row_idx[e]]++;
+        pos_e[q] = e;
+        pos_item[q] = i;
+      }
+    }
+  }
+  const std::vector<detail::index_range> user_r = detail::fixed_ranges(n_users, 256);
+  detail::parallel_tasks(user_r.size(), threads, [&](std::size_t t) {
+    for (arma::uword u = user_r[t].begin; u < user_r[t].end; ++u) {
+      double* ga = gUt.colptr(u);
+      double bias = 0;
+      for (arma::uword q = row_ptr[u]; q < row_ptr[u + 1]; ++q) {
+        const double d = der[pos_e[q]];
+        const double* b = Vt.colptr(pos_item[q]);
+        for (arma::uword j = 0; j < k; ++j) ga[j] += d * b[j];
+        bias += d;
+      }
+      gbu(u) = bias;
+    }
+  });
+  double total = 0, global = 0;
+  for (arma::uword i = 0; i < n_items; ++i) {
+    total += item_value(i);
+    global += gbi(i);
+  }
+  g.U += gUt.t();
+  g.V += gVt.t();
+  if (biases) {
+    g.user_bias += gbu;
+    g.item_bias += gbi;
+    g.global_bias += global;
+  }
+  return total;
 }
 
 void check_model(const relmf_model& m, arma::uword n_users, arma::uword n_items) {
@@ -197,6 +329,7 @@ void validate_options(const relmf_options& o, arma::uword n_users, arma::uword n
   check_in_open(o.beta1, 0.0, 1.0, "beta1");
   check_in_open(o.beta2, 0.0, 1.0, "beta2");
   check_nonnegative(o.tol, "tol");
+  check_threads(o.threads);
   if (o.solver == solver_type::minibatch) {
     require(o.batch_size >= 2, "`batch_size` must be at least 2 (half clicked, half unclicked pairs).");
     require(o.batch_size <= (arma::uword(1) << 31), "`batch_size` must be at most 2^31.");
@@ -353,17 +486,20 @@ void fit_minibatch(const arma::sp_mat& clicks, const relmf_options& o, std::uint
     if (t % 10 == 0) ctx.check_interrupt();
     if (t > 0) tr.refresh(m);
     sampler.sample(sampling, o.batch_size, batch);
-    double clicked = 0;
-    for (std::size_t b = 0; b < batch.size(); ++b) {
-      const batch_sampler::draw& d = batch[b];
-      const double s = score_of(m, tr, d.user, d.item);
-      if (d.click == batch_sampler::kNoClick) {
-        pl.f0(s, value[b], deriv[b]);
-      } else {
-        pl.f1(s, cw.weight(d.click), value[b], deriv[b]);
-        clicked += 1;
+    const std::vector<detail::index_range> pieces = detail::fixed_ranges(batch.size(), 4096);
+    detail::parallel_tasks(pieces.size(), o.threads, [&](std::size_t p) {
+      for (std::size_t b = pieces[p].begin; b < pieces[p].end; ++b) {
+        const batch_sampler::draw& d = batch[b];
+        const double s = score_of(m, tr, d.user, d.item);
+        if (d.click == batch_sampler::kNoClick) {
+          pl.f0(s, value[b], deriv[b]);
+        } else {
+          pl.f1(s, cw.weight(d.click), value[b], deriv[b]);
+        }
       }
-    }
+    });
+    double clicked = 0;
+    for (const batch_sampler::draw& d : batch) clicked += d.click == batch_sampler::kNoClick ? 0.0 : 1.0;
     const double z = normaliser(o, static_cast<double>(batch.size()), clicked);
     const double scale = z > 0 ? 1.0 / z : 0.0;
     g.user_bias.zeros();
@@ -537,20 +673,11 @@ objective_eval evaluate_objective(const arma::sp_mat& clicks, const arma::vec& w
   objective_eval ev;
   ev.gradient = zeros_like(model);
   relmf_model& g = ev.gradient;
-  double total = link == link_type::identity ? gram_unclicked_part(model, o.unlabeled_weight, o.biases, g)
-                                             : dense_unclicked_part(model, pl, o.biases, g);
-  arma::uword e = 0;
-  double v1 = 0, d1 = 0, v0 = 0, d0 = 0;
-  transposed tr(model);
-  for (auto it = clicks.begin(); it != clicks.end(); ++it, ++e) {
-    const double s = score_of(model, tr, it.row(), it.col());
-    pl.f1(s, weight(e), v1, d1);
-    pl.f0(s, v0, d0);
-    total += v1 - v0;
-    add_pair_gradient(tr, it.row(), it.col(), d1 - d0, o.biases, g);
-  }
-  g.U += tr.gUt.t();
-  g.V += tr.gVt.t();
+  check_threads(o.threads);
+  double total = link == link_type::identity
+                     ? gram_unclicked_part(model, o.unlabeled_weight, o.biases, o.threads, g)
+                     : dense_unclicked_part(model, pl, o.biases, o.threads, g);
+  total += clicked_part(clicks, weight, model, pl, o.biases, o.threads, g);
   const double pairs = static_cast<double>(clicks.n_rows) * static_cast<double>(clicks.n_cols);
   const double z = normaliser(o, pairs, static_cast<double>(clicks.n_nonzero));
   const double scale = z > 0 ? 1.0 / z : 0.0;
@@ -625,42 +752,58 @@ arma::rowvec user_scores(const relmf_model& model, arma::uword user) {
 }
 
 recommendation recommend(const relmf_model& model, const arma::uvec& users, arma::uword k,
-                         const arma::sp_mat& exclude) {
+                         const arma::sp_mat& exclude, unsigned threads) {
   const arma::uword n_items = model.V.n_rows;
   require(k >= 1, "`k` must be at least 1.");
+  check_threads(threads);
   const bool has_exclude = exclude.n_rows > 0 || exclude.n_cols > 0;
   if (has_exclude) {
     require(exclude.n_rows == model.U.n_rows && exclude.n_cols == n_items,
             "`exclude` must have one row per user and one column per item (" +
                 std::to_string(model.U.n_rows) + " x " + std::to_string(n_items) + ").");
   }
+  for (arma::uword r = 0; r < users.n_elem; ++r) {
+    require(users(r) < model.U.n_rows, "`users` entry " + std::to_string(r + 1) + " (" +
+                                           std::to_string(users(r) + 1) + ") is outside 1.." +
+                                           std::to_string(model.U.n_rows) + ": unknown user.");
+  }
   const arma::sp_mat ex_t = has_exclude ? arma::sp_mat(exclude.t()) : arma::sp_mat();
+  ex_t.sync();
   recommendation out;
   out.items.set_size(users.n_elem, k);
   out.items.fill(n_items);
   out.scores.set_size(users.n_elem, k);
   out.scores.fill(arma::datum::nan);
-  std::vector<char> skip(n_items);
-  std::vector<arma::uword> cand;
-  for (arma::uword r = 0; r < users.n_elem; ++r) {
-    const arma::rowvec s = user_scores(model, users(r));
-    std::fill(skip.begin(), skip.end(), 0);
-    if (has_exclude) {
-      for (auto it = ex_t.begin_col(users(r)); it != ex_t.end_col(users(r)); ++it) skip[it.row()] = 1;
+  const std::vector<detail::index_range> pieces = detail::fixed_ranges(users.n_elem, 64);
+  detail::parallel_tasks(pieces.size(), threads, [&](std::size_t p) {
+    std::vector<char> skip(n_items);
+    std::vector<arma::uword> cand;
+    for (arma::uword r = pieces[p].begin; r < pieces[p].end; ++r) {
+      const arma::rowvec s = user_scores(model, users(r));
+      std::fill(skip.begin(), skip.end(), 0);
+      if (has_exclude) {
+        for (arma::uword q = ex_t.col_ptrs[users(r)]; q < ex_t.col_ptrs[users(r) + 1]; ++q) skip[ex_t.row_indices[q]] = 1;
+      }
+      cand.clear();
+      for (arma::uword i = 0; i < n_items; ++i) {
+        if (!skip[i]) cand.push_back(i);
+      }
+      const std::size_t take = std::min<std::size_t>(k, cand.size());
+      std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(take), cand.end(),
+                        [&](arma::uword a, arma::uword b) { return s(a) > s(b) || (s(a) == s(b) && a < b); });
+      for (std::size_t j = 0; j < take; ++j) {
+        out.items(r, j) = cand[j];
+        out.scores(r, j) = s(cand[j]);
+      }
     }
-    cand.clear();
-    for (arma::uword i = 0; i < n_items; ++i) {
-      if (!skip[i]) cand.push_back(i);
-    }
-    const std::size_t take = std::min<std::size_t>(k, cand.size());
-    std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(take), cand.end(),
-                      [&](arma::uword a, arma::uword b) { return s(a) > s(b) || (s(a) == s(b) && a < b); });
-    for (std::size_t j = 0; j < take; ++j) {
-      out.items(r, j) = cand[j];
-      out.scores(r, j) = s(cand[j]);
-    }
-  }
+  });
   return out;
+}
+
+void check_threads(unsigned threads) {
+  require(threads >= 1 && threads <= 1024,
+          "`threads` must be a whole number in [1, 1024], not " + std::to_string(threads) +
+              "; results do not depend on it, so 1 is always safe.");
 }
 
 }  // namespace tessera::recsys

@@ -100,40 +100,6 @@ test_that("rank_metrics matches hand-worked values in both variants", {
   expect_equal(got$dcg_all, mean(c(dcg_user("a"), dcg_user("b"))))
 })
 
-test_that("bad input gives clear errors", {
-  clicks <- make_clicks(7)
-  expect_error(relmf(rbind(clicks, clicks[1, ]), dim = 2, control = fast), "repeats the")
-  expect_s3_class(relmf(rbind(clicks, clicks[1, ]), dim = 2, control = fast, duplicates = "once"), "relmf")
-  bad <- clicks
-  bad$item[3] <- NA
-  expect_error(relmf(bad, dim = 2, control = fast), "missing")
-  m <- matrix(c(1, 0, 0, 1, 0, 1), 2, 3)
-  expect_error(relmf(replace(m, 2, NA), dim = 1), "missing values")
-  expect_error(relmf(replace(m, 1, 2), dim = 1), "binary")
-  expect_error(relmf(replace(m, 1, -1), dim = 1), "negative")
-  if (requireNamespace("Matrix", quietly = TRUE)) {
-    expect_error(relmf(Matrix::sparseMatrix(i = c(1, 1), j = c(1, 1), x = 1, dims = c(2, 3), repr = "T"),
-                       dim = 1), "binary")
-    expect_error(relmf(Matrix::Diagonal(3), dim = 1), "general sparse matrix")
-  }
-  expect_error(relmf(m, dim = 3), "at most")
-  expect_error(relmf(m, dim = 1, clip = 1.5), "clip")
-  expect_error(relmf(m, dim = 1, link = "identity"), "squared")
-  for (p in list(c(0.5, 0, 1), c(0.5, 1.5, 1), c(0.5, NaN, 1))) {
-    expect_error(relmf(m, dim = 1, propensity = p, control = fast), "\\(0, 1\\]")
-  }
-  expect_error(relmf(m, dim = 1, propensity = c(0.5, 1)), "one value per item")
-  expect_error(relmf(m, dim = 1, propensity = matrix(0.5, 3, 3)), "must be 2 x 3")
-  expect_error(relmf(list(1)), "must be a matrix")
-  fit <- relmf(clicks, dim = 2, control = fast, seed = 1)
-  expect_error(predict(fit, users = "zz", items = 1), "unknown to the fit")
-  expect_error(predict(fit, users = "a", items = 999), "unknown to the fit")
-  expect_error(recommend(fit, users = "zz"), "unknown to the fit")
-  expect_error(rank_metrics(fit, data.frame(user = "a", item = 1, relevance = -1)), "relevance")
-  expect_error(rank_metrics(NULL, data.frame(user = 1, item = 1, relevance = 1)), "score")
-  expect_error(relmf_control(batch_size = 1), "batch_size")
-})
-
 test_that("print, summary, plot and glance work", {
   fit <- relmf(make_clicks(8), dim = 2, control = fast, seed = 1)
   expect_output(print(fit), "Rel-MF")
@@ -143,4 +109,42 @@ test_that("print, summary, plot and glance work", {
   pdf(NULL)
   on.exit(grDevices::dev.off())
   expect_s3_class(plot(fit), "relmf")
+})
+
+test_that("fits, recommendations and metrics are identical with 1 and 2 threads", {
+  set.seed(11)
+  # 600 users x 300 items: several 256-user / 256-item pieces and several dense user blocks
+  y <- matrix(rbinom(600 * 300, 1, 0.03), 600, 300)
+  y[1, 1] <- 1
+  fit_with <- function(threads, ...) {
+    suppressWarnings(relmf(y, clip = 0.1, dim = 3, biases = TRUE, seed = 2, threads = threads, ...))
+  }
+  for (args in list(list(solver = "full_batch", control = relmf_control(max_iter = 5)),
+                    list(solver = "full_batch", loss = "squared", link = "identity",
+                         control = relmf_control(max_iter = 5)),
+                    list(control = relmf_control(max_iter = 5, batch_size = 9000)))) {
+    a <- do.call(fit_with, c(list(threads = 1), args))
+    b <- do.call(fit_with, c(list(threads = 2), args))
+    expect_identical(a$U, b$U)
+    expect_identical(a$V, b$V)
+    expect_identical(a$item_bias, b$item_bias)
+    expect_identical(a$trace, b$trace)
+  }
+  expect_identical(recommend(a, k = 5, threads = 1), recommend(a, k = 5, threads = 2))
+  test <- data.frame(user = rep(1:600, each = 2), item = c(2, 3), relevance = rep(c(1, 0), 600))
+  for (variant in c("test_items", "catalogue")) {
+    expect_identical(rank_metrics(a, test, variant = variant, threads = 1),
+                     rank_metrics(a, test, variant = variant, threads = 2))
+  }
+})
+
+test_that("users and items without clicks are kept and scored", {
+  y <- matrix(0, 6, 5)
+  y[cbind(c(1, 2, 3, 4, 1), c(1, 2, 3, 1, 4))] <- 1   # users 5, 6 and item 5 have no click
+  fit <- relmf(y, dim = 2, control = relmf_control(batch_size = 16, max_iter = 30), seed = 1)
+  expect_equal(c(fit$n_users, fit$n_items), c(6, 5))
+  expect_equal(unname(fit$item_propensity[5]), 0)
+  expect_true(all(is.finite(predict(fit, users = c(5, 6), items = c(5, 5)))))
+  expect_equal(summary(fit)$empty_users, 2)
+  expect_equal(summary(fit)$empty_items, 1)
 })

@@ -36,6 +36,7 @@ struct metric_options {
   std::vector<arma::uword> k = {1, 3, 5};
   dcg_form dcg = dcg_form::standard;
   double relevant_threshold = 0.0;
+  unsigned threads = 1;  // users are scored and ranked in parallel; results do not depend on it
 };
 
 struct metric_table {
@@ -53,7 +54,8 @@ metric_table rank_metrics_test_items(const arma::uvec& users, const arma::uvec& 
                                      const metric_options& options = {});
 
 // Whole catalogue of n_items items. `scores_of(u)` returns the n_items scores of user u;
-// `exclude` (n_users x n_items, may be empty) marks items not to rank.
+// `exclude` (n_users x n_items, may be empty) marks items not to rank. With threads > 1,
+// `scores_of` is called from several threads at once and must be safe for that.
 metric_table rank_metrics_catalogue(const arma::uvec& users, const arma::uvec& items,
                                     const arma::vec& relevance, arma::uword n_users,
                                     arma::uword n_items,

@@ -44,9 +44,18 @@
 //   automatic (default): uniform for the log loss, balanced for the squared loss. The full-batch solver takes Adam steps on the exact gradient
 // and stops when the relative change of the objective falls below `tol`.
 //
-// Threads: the module runs on one thread; only the dense products of the logistic full-batch
-// path go through BLAS, whose thread count the caller controls. Results depend only on the
-// seed.
+// Threads (`threads`, default 1; std::thread, so the R build needs no OpenMP): the full-batch
+// objective and gradient run over users and items in parallel, as do the per-batch scores of
+// the mini-batch solver, recommend() and the metrics. Every parallel loop is cut into pieces
+// whose boundaries depend only on the problem size (blocks of users or items), each piece
+// writes its own outputs, and sums across pieces are formed afterwards in piece order, so the
+// results are bit-identical for any thread count and depend only on the seed. The clicked
+// pairs are visited twice for the gradient: by item (CSC order) for V and the item biases, and
+// by user (a row index built per evaluation in O(nnz + m)) for U and the user biases, so no
+// two threads ever add into the same row. The dense products of the logistic full-batch path
+// and the k x k Gram matrices go through BLAS inside each piece: keep BLAS single-threaded
+// (OPENBLAS_NUM_THREADS=1) when threads > 1 to avoid oversubscription. The logistic path keeps
+// up to 8 partial n x k gradients of V (one per group of user blocks).
 //
 // Initialisation: Xavier/Glorot uniform, U ~ U(-a, a) with a = sqrt(6 / (m + k)) (V likewise
 // with n); biases 0. All randomness from tessera::make_rng(seed, stream).
@@ -103,6 +112,7 @@ struct relmf_options {
   arma::uword batch_size = 32768;        // B (mini-batch; 2^15 as in the reference)
   sampling_type sampling = sampling_type::automatic;  // automatic: uniform (log), balanced (squared)
   double tol = 1e-8;                     // full batch: stop when |dF| <= tol max(1, |F|)
+  unsigned threads = 1;                  // worker threads (>= 1); results do not depend on it
 };
 
 // The fitted parameters.
@@ -183,6 +193,9 @@ struct recommendation {
   arma::mat scores;
 };
 recommendation recommend(const relmf_model& model, const arma::uvec& users, arma::uword k,
-                         const arma::sp_mat& exclude = arma::sp_mat());
+                         const arma::sp_mat& exclude = arma::sp_mat(), unsigned threads = 1);
+
+// Checks a thread count (1 .. 1024), naming the argument.
+void check_threads(unsigned threads);
 
 }  // namespace tessera::recsys
