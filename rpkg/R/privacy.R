@@ -81,7 +81,8 @@ ldp_control <- function(calibration = c("automatic", "classic", "analytic"), cov
 #' user and round) and is meant for simulations only. Unlike the rest of tessera, a
 #' `NULL` seed does not draw from R's RNG, so `set.seed()` does not repeat a run.
 #'
-#' @param x A numeric matrix or data frame, one row per user.
+#' @param x A numeric matrix or data frame, one row per user; or a formula
+#'   `y ~ x1 + x2 + ...` for the formula interface (with `data`).
 #' @param y Numeric response, one per user.
 #' @param epsilon Privacy budget per user (> 0).
 #' @param delta Failure probability for the Gaussian mechanism, in (0, 1); unused (and
@@ -101,6 +102,14 @@ ldp_control <- function(calibration = c("automatic", "classic", "analytic"), cov
 #' @param seed `NULL` (secure OS generator) or a whole number for a reproducible simulation.
 #' @param control Advanced settings, see [ldp_control()].
 #' @param verbose Show a progress bar in interactive sessions.
+#' @param data,subset,na.action For the formula interface, as in [stats::lm()]: the
+#'   data frame holding the variables, an optional subset of its rows and what to do
+#'   with missing values (default: drop those users). The model has no intercept whatever
+#'   the formula says; factors are expanded by [stats::model.matrix()]. With
+#'   `method = "public"`, `x_public` may then be a data frame with the formula's
+#'   covariates.
+#' @param ... For the formula method: the arguments of the matrix method (`epsilon`,
+#'   `tau_x`, ...). Unused by the matrix method, which rejects any.
 #' @return An object of class `c("ldp_sparse_lm", "tessera_fit")` with `coefficients`,
 #'   `coefficients_unthresholded`, `support`, `lambda`, `sigma_hat`, `s_hat`,
 #'   `noise_sd`, `sensitivity`, `n_users`, `n_users_needed`, `guarantee` (see
@@ -115,12 +124,29 @@ ldp_control <- function(calibration = c("automatic", "classic", "analytic"), cov
 #' fit <- ldp_sparse_lm(x, y, epsilon = 16, delta = 1e-6, tau_x = 3, tau_y = 4, seed = 1)
 #' fit
 #' privacy_guarantee(fit)
+#' # The same through a formula, and predictions on a data frame.
+#' df <- data.frame(y = y, a = x[, 1], b = x[, 2], c = x[, 3])
+#' fit2 <- ldp_sparse_lm(y ~ a + b + c, data = df, epsilon = 16, delta = 1e-6,
+#'                       tau_x = 3, tau_y = 4, seed = 1)
+#' predict(fit2, newdata = data.frame(a = 1, b = 0, c = -1))
 #' @export
-ldp_sparse_lm <- function(x, y, epsilon, delta = NULL,
-                          method = c("noninteractive", "public", "interactive"), tau_x, tau_y,
-                          x_public = NULL, sparsity = NULL, lambda = NULL,
-                          threshold = c("soft", "hard", "none"), mechanism = c("gaussian", "laplace"),
-                          seed = NULL, control = ldp_control(), verbose = interactive()) {
+ldp_sparse_lm <- function(x, ...) UseMethod("ldp_sparse_lm")
+
+#' @rdname ldp_sparse_lm
+#' @export
+ldp_sparse_lm.default <- function(x, y, epsilon, delta = NULL,
+                                  method = c("noninteractive", "public", "interactive"), tau_x, tau_y,
+                                  x_public = NULL, sparsity = NULL, lambda = NULL,
+                                  threshold = c("soft", "hard", "none"), mechanism = c("gaussian", "laplace"),
+                                  seed = NULL, control = ldp_control(), verbose = interactive(), ...) {
+  if (...length()) {
+    n_extra <- ...length()
+    extra <- names(list(...))
+    extra <- if (is.null(extra)) "" else paste0(": ", paste(extra[nzchar(extra)], collapse = ", "))
+    cli::cli_abort(c("{.fn ldp_sparse_lm} got {n_extra} argument{?s} it does not use{extra}.",
+                     "i" = "Check the spelling of the argument names."))
+  }
+  if (missing(y)) cli::cli_abort("{.arg y} (the response) is required; for the formula interface pass a formula as the first argument.")
   method <- match.arg(method)
   threshold <- match.arg(threshold)
   mechanism <- match.arg(mechanism)
@@ -148,6 +174,44 @@ ldp_sparse_lm <- function(x, y, epsilon, delta = NULL,
   }
   res <- call_core(.ldp_fit_cpp(x, y, x_public, method, p, seed, verbose))
   new_ldp_fit(res, method, colnames(x), p, call)
+}
+
+#' @rdname ldp_sparse_lm
+#' @export
+ldp_sparse_lm.formula <- function(x, data = NULL, subset, na.action = stats::na.omit, x_public = NULL, ...) {
+  if (!is.null(data) && !is.data.frame(data)) {
+    cli::cli_abort("{.arg data} must be a data frame, not {.cls {class(data)}}.")
+  }
+  mc <- match.call(expand.dots = FALSE)
+  mf <- mc[c(1L, match(c("x", "data", "subset", "na.action"), names(mc), 0L))]
+  names(mf)[names(mf) == "x"] <- "formula"
+  mf[[1L]] <- quote(stats::model.frame)
+  mf <- eval(mf, parent.frame())
+  tt <- attr(mf, "terms")
+  y <- stats::model.response(mf)
+  if (is.null(y)) cli::cli_abort("{.arg x} must be a formula with a response, {.code y ~ x1 + x2}.")
+  if (!is.numeric(y) || !is.null(dim(y))) cli::cli_abort("The response of the formula must be a numeric vector.")
+  xlevels <- stats::.getXlevels(tt, mf)
+  X <- ldp_design(tt, mf)
+  if (is.data.frame(x_public)) {
+    tx <- stats::delete.response(tt)
+    x_public <- ldp_design(tx, stats::model.frame(tx, x_public, xlev = xlevels))
+  }
+  fit <- ldp_sparse_lm.default(X, as.numeric(y), x_public = x_public, ...)
+  fit$terms <- tt
+  fit$xlevels <- xlevels
+  fit$na.action <- attr(mf, "na.action")
+  fit$call <- match.call()
+  fit$call[[1L]] <- as.name("ldp_sparse_lm")
+  fit
+}
+
+# The covariates of a model frame: model.matrix without the intercept (the LDP model has none).
+ldp_design <- function(tt, mf) {
+  X <- stats::model.matrix(tt, mf)
+  X <- X[, colnames(X) != "(Intercept)", drop = FALSE]
+  if (ncol(X) == 0L) cli::cli_abort("The formula has no covariates: give at least one term on its right-hand side.", call = NULL)
+  X
 }
 
 #' The non-private by-product estimator on truncated data
@@ -321,9 +385,12 @@ nobs.ldp_sparse_lm <- function(object, ...) object$n_users
 #' Predictions of an LDP sparse regression
 #'
 #' @param object A fit from [ldp_sparse_lm()] or [truncated_sparse_lm()].
-#' @param newdata A numeric matrix or data frame with the fit's covariates.
+#' @param newdata The covariates of new users: a data frame with the formula's variables
+#'   for a formula fit; otherwise a numeric matrix or data frame with the fit's columns
+#'   (matched by name when all are present, else by position).
 #' @param ... Unused.
-#' @return The linear predictor `newdata %*% coef(object)` (no intercept).
+#' @return The linear predictor `newdata %*% coef(object)` (no intercept), named by the
+#'   rows of `newdata`; `NA` for rows with missing covariates.
 #' @examples
 #' set.seed(1)
 #' x <- matrix(rnorm(2000), 500, 4)
@@ -332,12 +399,20 @@ nobs.ldp_sparse_lm <- function(object, ...) object$n_users
 #' @export
 predict.ldp_sparse_lm <- function(object, newdata, ...) {
   if (missing(newdata)) cli::cli_abort("{.arg newdata} is required: the server never sees the users' covariates.")
-  newdata <- as_numeric_matrix(newdata, "newdata")
   beta <- object$coefficients
+  if (!is.null(object$terms)) {
+    if (!is.data.frame(newdata)) cli::cli_abort("{.arg newdata} must be a data frame for a fit made with a formula, not {.cls {class(newdata)}}.")
+    tt <- stats::delete.response(object$terms)
+    missing_vars <- setdiff(all.vars(tt), names(newdata))
+    if (length(missing_vars)) cli::cli_abort("{.arg newdata} lacks the variable{?s} {.field {missing_vars}} of the formula.")
+    newdata <- ldp_design(tt, stats::model.frame(tt, newdata, na.action = stats::na.pass, xlev = object$xlevels))
+  } else {
+    newdata <- as_numeric_matrix(newdata, "newdata")
+  }
   if (ncol(newdata) != length(beta)) {
     cli::cli_abort("{.arg newdata} has {ncol(newdata)} columns but the fit has {length(beta)} covariates.")
   }
-  if (!is.null(colnames(newdata)) && all(names(beta) %in% colnames(newdata))) newdata <- newdata[, names(beta), drop = FALSE]
+  if (all(names(beta) %in% colnames(newdata))) newdata <- newdata[, names(beta), drop = FALSE]
   drop(newdata %*% beta)
 }
 

@@ -59,6 +59,16 @@ inline tessera::runtime_context r_context(bool verbose, progress_bar* bar) {
   return ctx;
 }
 
+// One named option of a settings list made on the R side, converted to T. A missing name
+// is an error naming it (Rcpp alone reports an anonymous index error).
+template <class T>
+T option(const Rcpp::List& options, const char* name) {
+  if (!options.containsElementNamed(name))
+    throw tessera::invalid_argument(std::string("the settings list lacks the option `") + name +
+                                    "` (an internal inconsistency between the R code and the glue).");
+  return Rcpp::as<T>(options[name]);
+}
+
 }  // namespace tessera_r
 
 // Wraps the body of an exported glue function: core exceptions become R errors with the

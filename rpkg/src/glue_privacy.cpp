@@ -28,33 +28,38 @@ tp::thresholding parse_threshold(const std::string& s) {
   return tp::thresholding::soft;
 }
 
+using tessera_r::option;
+
+// The data-independent bounds, from the R settings list `p` (both protocols).
+tp::bounds parse_bounds(const Rcpp::List& p) {
+  return {option<double>(p, "tau_x"), option<double>(p, "tau_y"), option<double>(p, "x_radius")};
+}
+
 // The protocol settings shared by users and server, from the R list `p`.
 tp::noninteractive_config parse_config(const Rcpp::List& p, arma::uword d, bool public_covariates) {
   tp::noninteractive_config c;
   c.d = d;
-  c.b.tau_x = Rcpp::as<double>(p["tau_x"]);
-  c.b.tau_y = Rcpp::as<double>(p["tau_y"]);
-  c.b.x_radius = Rcpp::as<double>(p["x_radius"]);
-  c.epsilon = Rcpp::as<double>(p["epsilon"]);
-  c.delta = Rcpp::as<double>(p["delta"]);
-  c.mechanism = Rcpp::as<std::string>(p["mechanism"]) == "laplace" ? tp::noise_mechanism::laplace
-                                                                   : tp::noise_mechanism::gaussian;
-  c.calibration = parse_calibration(Rcpp::as<std::string>(p["calibration"]));
-  c.covariance_share = Rcpp::as<double>(p["covariance_share"]);
-  c.secure = Rcpp::as<bool>(p["secure"]);
+  c.b = parse_bounds(p);
+  c.epsilon = option<double>(p, "epsilon");
+  c.delta = option<double>(p, "delta");
+  c.mechanism = option<std::string>(p, "mechanism") == "laplace" ? tp::noise_mechanism::laplace
+                                                                 : tp::noise_mechanism::gaussian;
+  c.calibration = parse_calibration(option<std::string>(p, "calibration"));
+  c.covariance_share = option<double>(p, "covariance_share");
+  c.secure = option<bool>(p, "secure");
   c.public_covariates = public_covariates;
   return c;
 }
 
 tp::estimator_options parse_estimator(const Rcpp::List& p) {
   tp::estimator_options o;
-  o.lambda = Rcpp::as<double>(p["lambda"]);
-  o.rule = parse_threshold(Rcpp::as<std::string>(p["threshold"]));
-  o.policy = Rcpp::as<std::string>(p["not_pd"]) == "eigen_floor" ? tp::not_pd_policy::eigen_floor
-                                                                 : tp::not_pd_policy::fail;
-  o.eigen_floor = Rcpp::as<double>(p["eigen_floor"]);
-  o.theta_norm = Rcpp::as<double>(p["theta_norm"]);
-  o.kappa = Rcpp::as<double>(p["kappa"]);
+  o.lambda = option<double>(p, "lambda");
+  o.rule = parse_threshold(option<std::string>(p, "threshold"));
+  o.policy = option<std::string>(p, "not_pd") == "eigen_floor" ? tp::not_pd_policy::eigen_floor
+                                                               : tp::not_pd_policy::fail;
+  o.eigen_floor = option<double>(p, "eigen_floor");
+  o.theta_norm = option<double>(p, "theta_norm");
+  o.kappa = option<double>(p, "kappa");
   return o;
 }
 
@@ -104,14 +109,12 @@ Rcpp::List ldp_fit_cpp(const arma::mat& x, const arma::vec& y, Rcpp::Nullable<Rc
   const tessera::runtime_context ctx = tessera_r::r_context(false, &bar);
   if (method == "interactive") {
     tp::interactive_options o;
-    o.privacy.b.tau_x = Rcpp::as<double>(p["tau_x"]);
-    o.privacy.b.tau_y = Rcpp::as<double>(p["tau_y"]);
-    o.privacy.b.x_radius = Rcpp::as<double>(p["x_radius"]);
-    o.privacy.epsilon = Rcpp::as<double>(p["epsilon"]);
-    o.privacy.sparsity = static_cast<arma::uword>(Rcpp::as<double>(p["sparsity"]));
-    o.privacy.theta_radius = Rcpp::as<double>(p["theta_radius"]);
-    o.rounds = static_cast<arma::uword>(Rcpp::as<double>(p["rounds"]));
-    o.step = Rcpp::as<double>(p["step"]);
+    o.privacy.b = parse_bounds(p);
+    o.privacy.epsilon = option<double>(p, "epsilon");
+    o.privacy.sparsity = static_cast<arma::uword>(option<double>(p, "sparsity"));
+    o.privacy.theta_radius = option<double>(p, "theta_radius");
+    o.rounds = static_cast<arma::uword>(option<double>(p, "rounds"));
+    o.step = option<double>(p, "step");
     o.seed = parse_seed(seed);
     return fit_list(tp::fit_interactive(x, y, o, ctx));
   }
@@ -130,11 +133,7 @@ Rcpp::List ldp_fit_cpp(const arma::mat& x, const arma::vec& y, Rcpp::Nullable<Rc
 // [[Rcpp::export(.ldp_byproduct_cpp)]]
 Rcpp::List ldp_byproduct_cpp(const arma::mat& x, const arma::vec& y, Rcpp::List p) {
   TESSERA_GLUE_BEGIN
-  tp::bounds b;
-  b.tau_x = Rcpp::as<double>(p["tau_x"]);
-  b.tau_y = Rcpp::as<double>(p["tau_y"]);
-  b.x_radius = Rcpp::as<double>(p["x_radius"]);
-  return fit_list(tp::fit_truncated_byproduct(x, y, b, parse_estimator(p)));
+  return fit_list(tp::fit_truncated_byproduct(x, y, parse_bounds(p), parse_estimator(p)));
   TESSERA_GLUE_END
 }
 

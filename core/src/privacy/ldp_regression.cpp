@@ -15,12 +15,8 @@ std::string to_string(noise_mechanism m) {
 }
 
 std::string to_string(thresholding t) {
-  switch (t) {
-    case thresholding::soft: return "soft";
-    case thresholding::hard: return "hard";
-    case thresholding::none: return "none";
-  }
-  return "unknown";
+  static const char* const names[] = {"soft", "hard", "none"};  // the enum's order
+  return names[static_cast<int>(t)];
 }
 
 std::string privacy_guarantee::statement() const {
@@ -40,12 +36,8 @@ std::string privacy_guarantee::statement() const {
 
 // ---------------------------------------------------------------- bounds
 void check_bounds(const bounds& b) {
-  require(std::isfinite(b.tau_x) && b.tau_x > 0,
-          "`tau_x` (the truncation level of x) must be a positive finite number fixed before "
-          "seeing the data, not " + format_number(b.tau_x) + ".");
-  require(std::isfinite(b.tau_y) && b.tau_y > 0,
-          "`tau_y` (the truncation level of y) must be a positive finite number fixed before "
-          "seeing the data, not " + format_number(b.tau_y) + ".");
+  check_sensitivity(b.tau_x, "tau_x");
+  check_sensitivity(b.tau_y, "tau_y");
   require(std::isfinite(b.x_radius) && b.x_radius >= 0,
           "`x_radius` must be 0 (unused) or a positive finite l2 radius, not " +
               format_number(b.x_radius) + ".");
@@ -273,13 +265,23 @@ privacy_guarantee noninteractive_client::guarantee(bool seeded) const {
   return g;
 }
 
-noninteractive_report noninteractive_client::report(const arma::vec& x, double y, noise_source& src) const {
-  require(x.n_elem == config_.d, "`x` has " + std::to_string(x.n_elem) + " entries but the protocol has d = " +
-                                     std::to_string(config_.d) + ".");
+namespace {
+// One user's checked and truncated data (both protocols).
+struct truncated_user {
+  arma::vec x;
+  double y;
+};
+truncated_user truncate_user(const arma::vec& x, double y, arma::uword d, const bounds& b) {
+  require(x.n_elem == d, "`x` has " + std::to_string(x.n_elem) + " entries but the protocol has d = " +
+                             std::to_string(d) + ".");
   check_finite(x, "x");
   check_finite(y, "y");
-  const arma::vec xb = truncate_x(x, config_.b);
-  const double yb = truncate_y(y, config_.b);
+  return {truncate_x(x, b), truncate_y(y, b)};
+}
+}  // namespace
+
+noninteractive_report noninteractive_client::report(const arma::vec& x, double y, noise_source& src) const {
+  const auto [xb, yb] = truncate_user(x, y, config_.d, config_.b);
   noninteractive_report r;
   if (!config_.public_covariates) {
     const arma::vec cov = pack_upper(xb * xb.t());
@@ -466,13 +468,10 @@ interactive_client::interactive_client(const interactive_config& config)
     : config_((check_config(config), config)), mech_(interactive_radius(config), config.d, config.epsilon) {}
 
 arma::vec interactive_client::report(const arma::vec& x, double y, const arma::vec& theta, noise_source& src) const {
-  require(x.n_elem == config_.d && theta.n_elem == config_.d,
-          "`x` and `theta` must have d = " + std::to_string(config_.d) + " entries.");
-  check_finite(x, "x");
-  check_finite(y, "y");
+  require(theta.n_elem == config_.d, "`theta` has " + std::to_string(theta.n_elem) +
+                                         " entries but the protocol has d = " + std::to_string(config_.d) + ".");
   check_finite(theta, "theta");
-  const arma::vec xb = truncate_x(x, config_.b);
-  const double yb = truncate_y(y, config_.b);
+  const auto [xb, yb] = truncate_user(x, y, config_.d, config_.b);
   arma::vec g = xb * (arma::dot(xb, theta) - yb);
   const double nrm = arma::norm(g, 2), r = mech_.radius();
   if (nrm > r) g *= r / nrm;  // guarantees privacy whatever theta the server sent

@@ -14,6 +14,13 @@ test_that("ldp_sparse_lm rejects bad privacy parameters and bounds", {
   expect_error(ldp_sparse_lm(x, y, epsilon = 1, delta = 1e-6, tau_x = 2), "`tau_y`.*required")
   expect_error(ldp_sparse_lm(x, y, epsilon = 1, delta = 1e-6, tau_x = 0, tau_y = 2), "tau_x")
   expect_error(ldp_sparse_lm(x, y, epsilon = 1, delta = 1e-6, tau_x = 2, tau_y = -1), "tau_y")
+  for (tau in list(NA, Inf, -Inf, NaN, c(1, 2), "1")) {
+    expect_error(ldp_sparse_lm(x, y, epsilon = 1, delta = 1e-6, tau_x = tau, tau_y = 2), "tau_x")
+    expect_error(ldp_sparse_lm(x, y, epsilon = 1, method = "interactive", sparsity = 1, tau_x = 2, tau_y = tau), "tau_y")
+  }
+  expect_error(ldp_sparse_lm(x, y, epsilon = 1, delta = 1e-6, method = "public", x_public = x, tau_x = 2, tau_y = 2,
+                             mechanism = "laplace", control = ldp_control(calibration = "classic")), NA)
+  expect_error(ldp_sparse_lm(x, y, epsilon = -2, method = "interactive", sparsity = 1, tau_x = 2, tau_y = 2), "epsilon")
   expect_error(ok(control = ldp_control(calibration = "classic", not_pd = "eigen_floor")), NA)
   expect_error(ldp_sparse_lm(x, y, epsilon = 4, delta = 1e-6, tau_x = 2, tau_y = 2,
                              control = ldp_control(calibration = "classic", not_pd = "eigen_floor")),
@@ -34,8 +41,14 @@ test_that("ldp_sparse_lm rejects bad data and says how many users are needed", {
   yi <- y; yi[1] <- Inf
   expect_error(ldp_sparse_lm(x, yi, epsilon = 1, delta = 1e-6, tau_x = 2, tau_y = 2), "finite")
   expect_error(ldp_sparse_lm(x, y[-1], epsilon = 1, delta = 1e-6, tau_x = 2, tau_y = 2), "one response per user")
-  expect_error(ldp_sparse_lm(x, y, epsilon = 1, delta = 1e-6, tau_x = 2, tau_y = 2),
-               "users are needed", class = "tessera_invalid_argument")
+  # d too large for n: the error says how many users are needed (sd1 from the classic calibration).
+  sd1 <- 2 * 3 * 2^2 * sqrt(2 * log(1.25 / 5e-7)) / 0.5
+  err <- tryCatch(ldp_sparse_lm(x, y, epsilon = 1, delta = 1e-6, tau_x = 2, tau_y = 2), error = identity)
+  expect_s3_class(err, "tessera_invalid_argument")
+  n_needed <- as.numeric(sub(".*at least ([0-9.e+]+) users are needed.*", "\\1", conditionMessage(err)))
+  expect_equal(n_needed, ceiling(4 * sd1^2 * 3), tolerance = 0.01)
+  xo <- x; xo[1, 1] <- NaN
+  expect_error(ldp_sparse_lm(xo, y, epsilon = 1, method = "interactive", sparsity = 1, tau_x = 2, tau_y = 2), "finite")
   f <- ldp_sparse_lm(x, y, epsilon = 1, delta = 1e-6, tau_x = 2, tau_y = 2, seed = 1,
                      control = ldp_control(not_pd = "eigen_floor"))
   expect_false(f$covariance_pd)

@@ -88,3 +88,46 @@ test_that("the by-product estimator is OLS on truncated data, thresholded", {
   expect_identical(fs$support, c(1L, 4L))
   expect_error(privacy_guarantee(fs), "not private")
 })
+
+test_that("the formula interface builds the design of model.matrix and predicts on data frames", {
+  set.seed(5)
+  n <- 3000
+  df <- data.frame(a = rnorm(n), b = rnorm(n), g = factor(sample(c("u", "v", "w"), n, TRUE)))
+  df$y <- 0.8 * df$a - 0.5 * (df$g == "w") + rnorm(n, sd = 0.5)
+  df$a[c(4, 9)] <- NA
+  pub <- data.frame(a = rnorm(500), b = rnorm(500), g = factor(sample(c("u", "v", "w"), 500, TRUE)))
+  args <- list(epsilon = 4, delta = 1e-6, method = "public", tau_x = 3, tau_y = 4, seed = 3)
+  ff <- do.call(ldp_sparse_lm, c(list(y ~ a + b + g, data = df, x_public = pub), args))
+  # Independent construction: model.matrix on the complete cases, without the intercept.
+  cc <- df[stats::complete.cases(df), ]
+  X <- stats::model.matrix(~ a + b + g, cc)[, -1]
+  Xp <- stats::model.matrix(~ a + b + g, pub)[, -1]
+  fm <- do.call(ldp_sparse_lm, c(list(X, cc$y, x_public = Xp), args))
+  expect_identical(coef(ff), coef(fm))
+  expect_identical(names(coef(ff)), c("a", "b", "gv", "gw"))
+  expect_equal(nobs(ff), n - 2)
+  nd <- data.frame(a = c(1, NA, 0), b = c(0, 1, 2), g = factor(c("w", "u", "v"), levels = c("u", "v", "w")))
+  expect_equal(predict(ff, nd), c(`1` = sum(coef(ff)[c("a", "gw")]), `2` = NA, `3` = 2 * coef(ff)[["b"]] + coef(ff)[["gv"]]))
+  fs <- do.call(ldp_sparse_lm, c(list(y ~ a, data = df, subset = df$b > 0, x_public = pub), args))
+  sub <- df[df$b > 0 & !is.na(df$a), ]
+  expect_identical(unname(coef(fs)), unname(coef(do.call(ldp_sparse_lm, c(list(sub["a"], sub$y, x_public = pub["a"]), args)))))
+  # Matrix fits predict on data frames by column name.
+  expect_equal(predict(fm, as.data.frame(X)[1:2, c(4, 3, 2, 1)]), drop(X[1:2, ] %*% coef(fm)), ignore_attr = TRUE)
+})
+
+test_that("the formula interface rejects bad input", {
+  set.seed(6)
+  df <- data.frame(y = rnorm(200), a = rnorm(200), s = letters[1:4][sample(4, 200, TRUE)])
+  ok <- list(epsilon = 4, method = "interactive", tau_x = 2, tau_y = 2, sparsity = 1, seed = 1)
+  expect_error(do.call(ldp_sparse_lm, c(list(y ~ a, data = as.matrix(df[1:2])), ok)), "data frame")
+  expect_error(do.call(ldp_sparse_lm, c(list(~ a, data = df), ok)), "response")
+  expect_error(do.call(ldp_sparse_lm, c(list(s ~ a, data = df), ok)), "numeric")
+  expect_error(do.call(ldp_sparse_lm, c(list(y ~ 1, data = df), ok)), "no covariates")
+  expect_error(do.call(ldp_sparse_lm, c(list(y ~ a, data = df, epsilom = 1), ok)), "epsilom")
+  expect_error(do.call(ldp_sparse_lm, c(list(y ~ a + zz, data = df), ok)), "zz")
+  f <- do.call(ldp_sparse_lm, c(list(y ~ a, data = df), ok))
+  expect_error(predict(f, as.matrix(df["a"])), "data frame")
+  expect_error(predict(f, df["y"]), "lacks the variable")
+  expect_error(predict(f), "required")
+  expect_error(ldp_sparse_lm(as.matrix(df["a"])), "`y`")
+})
