@@ -10,7 +10,8 @@ STAGE  := $(BUILD)/stage
 RCHECK := $(BUILD)/check
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
-R_ENV  := R_LIBS=$(RLIB) _R_CHECK_LIMIT_CORES_=true
+# Suggested packages that only the vignettes and demo read (rsparse) may be absent under `make test`.
+R_ENV  := R_LIBS=$(RLIB) _R_CHECK_LIMIT_CORES_=true _R_CHECK_FORCE_SUGGESTS_=false
 VERSION := $(shell sed -n 's/.*version_string = "\(.*\)";/\1/p' core/include/tessera/version.hpp)
 TARBALL := $(BUILD)/tessera_$(VERSION).tar.gz
 
@@ -83,6 +84,7 @@ demo: rinstall
 	$(R_ENV) Rscript tools/render-tour.R vignettes/tour.Rmd $(CURDIR)/$(BUILD)/demo
 
 vignettes: rinstall
+	tools/install-deps --demo
 	mkdir -p $(BUILD)/vignettes
 	for f in vignettes/*.Rmd; do \
 	  $(R_ENV) Rscript -e 'rmarkdown::render(commandArgs(TRUE)[1], output_dir = commandArgs(TRUE)[2], quiet = TRUE)' $$f $(CURDIR)/$(BUILD)/vignettes; \
