@@ -65,6 +65,19 @@ TEST_CASE("validate: messages name the argument") {
   CHECK_THROWS_AS(check_min_rows(y, 4, "x"), tessera::invalid_argument);
 }
 
+TEST_CASE("validate: the lazy require builds its message only when the check fails") {
+  int built = 0;
+  auto message = [&] {
+    ++built;
+    return std::string("`k` must be at least 1.");
+  };
+  CHECK_NOTHROW(tessera::require(true, message));
+  CHECK(built == 0);
+  CHECK_THROWS_WITH_AS(tessera::require(false, message), "`k` must be at least 1.",
+                       tessera::invalid_argument);
+  CHECK(built == 1);
+}
+
 TEST_CASE("context: interrupt callback stops work; silent context is a no-op") {
   runtime_context ctx;
   CHECK_NOTHROW(ctx.check_interrupt());

@@ -69,18 +69,23 @@ arma::vec align_aggregates(const bag_structure& bags, const arma::uvec& aggregat
   arma::uvec seen(bags.n_bags(), arma::fill::zeros);
   for (arma::uword j = 0; j < aggregate_ids.n_elem; ++j) {
     const auto it = std::lower_bound(bags.ids.begin(), bags.ids.end(), aggregate_ids(j));
-    require(it != bags.ids.end() && *it == aggregate_ids(j),
-            "`" + name + "` has an aggregate for bag id " + std::to_string(aggregate_ids(j)) +
-                " that has no rows: drop it or add that bag's rows.");
+    require(it != bags.ids.end() && *it == aggregate_ids(j), [&] {
+      return "`" + name + "` has an aggregate for bag id " + std::to_string(aggregate_ids(j)) +
+             " that has no rows: drop it or add that bag's rows.";
+    });
     const auto a = static_cast<arma::uword>(it - bags.ids.begin());
-    require(seen(a) == 0, "`" + name + "` has two aggregates for bag id " +
-                              std::to_string(aggregate_ids(j)) + ": give one per bag.");
+    require(seen(a) == 0, [&] {
+      return "`" + name + "` has two aggregates for bag id " + std::to_string(aggregate_ids(j)) +
+             ": give one per bag.";
+    });
     seen(a) = 1;
     out(a) = values(j);
   }
   for (arma::uword a = 0; a < bags.n_bags(); ++a)
-    require(seen(a) == 1, "bag id " + std::to_string(bags.ids(a)) + " has rows but no aggregate in `" +
-                              name + "`: supply one aggregate per bag or drop its rows.");
+    require(seen(a) == 1, [&] {
+      return "bag id " + std::to_string(bags.ids(a)) + " has rows but no aggregate in `" + name +
+             "`: supply one aggregate per bag or drop its rows.";
+    });
   return out;
 }
 
@@ -90,12 +95,14 @@ arma::vec means_from_sums(const bag_structure& bags, const arma::vec& sums, cons
   check_finite(sums, "sums");
   check_finite(sizes, "sizes");
   for (arma::uword a = 0; a < sizes.n_elem; ++a) {
-    require(sizes(a) > 0, "`sizes` must be positive, but bag id " + std::to_string(bags.ids(a)) +
-                              " has size " + format_number(sizes(a)) + ".");
-    require(sizes(a) == static_cast<double>(bags.sizes(a)),
-            "`sizes` says bag id " + std::to_string(bags.ids(a)) + " has " + format_number(sizes(a)) +
-                " members but it has " + std::to_string(bags.sizes(a)) +
-                " rows: give every member's features.");
+    require(sizes(a) > 0, [&] {
+      return "`sizes` must be positive, but bag id " + std::to_string(bags.ids(a)) + " has size " +
+             format_number(sizes(a)) + ".";
+    });
+    require(sizes(a) == static_cast<double>(bags.sizes(a)), [&] {
+      return "`sizes` says bag id " + std::to_string(bags.ids(a)) + " has " + format_number(sizes(a)) +
+             " members but it has " + std::to_string(bags.sizes(a)) + " rows: give every member's features.";
+    });
   }
   return sums / sizes;
 }

@@ -27,8 +27,10 @@ void validate_test_rows(const arma::uvec& users, const arma::uvec& items, const 
   require(users.n_elem >= 1, "the test set is empty: give at least one (user, item, relevance) row.");
   for (arma::uword e = 0; e < relevance.n_elem; ++e) {
     const double r = relevance(e);
-    require(std::isfinite(r) && r >= 0, "`relevance` must be finite and >= 0, but entry " +
-                                            std::to_string(e + 1) + " is " + format_number(r) + ".");
+    require(std::isfinite(r) && r >= 0, [&] {
+      return "`relevance` must be finite and >= 0, but entry " + std::to_string(e + 1) + " is " +
+             format_number(r) + ".";
+    });
   }
 }
 
@@ -178,10 +180,11 @@ metric_table rank_metrics_catalogue(const arma::uvec& users, const arma::uvec& i
   validate_metric_options(options);
   validate_test_rows(users, items, relevance);
   for (arma::uword e = 0; e < users.n_elem; ++e) {
-    require(users(e) < n_users && items(e) < n_items,
-            "test pair " + std::to_string(e + 1) + " (user " + std::to_string(users(e) + 1) + ", item " +
-                std::to_string(items(e) + 1) + ") is outside the fitted " + std::to_string(n_users) +
-                " users x " + std::to_string(n_items) + " items.");
+    require(users(e) < n_users && items(e) < n_items, [&] {
+      return "test pair " + std::to_string(e + 1) + " (user " + std::to_string(users(e) + 1) + ", item " +
+             std::to_string(items(e) + 1) + ") is outside the fitted " + std::to_string(n_users) +
+             " users x " + std::to_string(n_items) + " items.";
+    });
   }
   const bool has_exclude = exclude.n_rows > 0 || exclude.n_cols > 0;
   if (has_exclude) {
@@ -213,8 +216,10 @@ metric_table rank_metrics_catalogue(const arma::uvec& users, const arma::uvec& i
     std::vector<arma::uword> cand;
     for (arma::uword i = 0; i < n_items; ++i) {
       if (skip[i]) continue;
-      require(std::isfinite(s(i)), "the score of user " + std::to_string(u + 1) + " for item " +
-                                       std::to_string(i + 1) + " is not finite.");
+      require(std::isfinite(s(i)), [&] {
+        return "the score of user " + std::to_string(u + 1) + " for item " + std::to_string(i + 1) +
+               " is not finite.";
+      });
       cand.push_back(i);
     }
     const std::size_t take = std::min<std::size_t>(max_k, cand.size());

@@ -564,12 +564,14 @@ arma::sp_mat clicks_from_pairs(const arma::uvec& users, const arma::uvec& items,
   const arma::uword n = users.n_elem;
   std::vector<std::uint64_t> keys(n);
   for (arma::uword e = 0; e < n; ++e) {
-    require(users(e) < n_users, "`users` entry " + std::to_string(e + 1) + " is " +
-                                    std::to_string(users(e) + 1) + ", outside 1.." +
-                                    std::to_string(n_users) + ": ids must index the declared users.");
-    require(items(e) < n_items, "`items` entry " + std::to_string(e + 1) + " is " +
-                                    std::to_string(items(e) + 1) + ", outside 1.." +
-                                    std::to_string(n_items) + ": ids must index the declared items.");
+    require(users(e) < n_users, [&] {
+      return "`users` entry " + std::to_string(e + 1) + " is " + std::to_string(users(e) + 1) +
+             ", outside 1.." + std::to_string(n_users) + ": ids must index the declared users.";
+    });
+    require(items(e) < n_items, [&] {
+      return "`items` entry " + std::to_string(e + 1) + " is " + std::to_string(items(e) + 1) +
+             ", outside 1.." + std::to_string(n_items) + ": ids must index the declared items.";
+    });
     keys[e] = static_cast<std::uint64_t>(items(e)) * n_users + users(e);
   }
   std::sort(keys.begin(), keys.end());
@@ -625,9 +627,10 @@ click_weights compute_weights(const arma::sp_mat& clicks, const propensity_spec&
                   "), not " + std::to_string(p.item.n_elem) + ".");
       for (arma::uword i = 0; i < p.item.n_elem; ++i) {
         const double v = p.item(i);
-        require(std::isfinite(v) && v > 0 && v <= 1,
-                "`propensity` must lie in (0, 1], but the value of item " + std::to_string(i + 1) +
-                    " is " + format_number(v) + ": propensities are exposure probabilities.");
+        require(std::isfinite(v) && v > 0 && v <= 1, [&] {
+          return "`propensity` must lie in (0, 1], but the value of item " + std::to_string(i + 1) + " is " +
+                 format_number(v) + ": propensities are exposure probabilities.";
+        });
       }
       cw.item_theta = p.item;
       break;
@@ -731,10 +734,14 @@ arma::vec predict_pairs(const relmf_model& model, const arma::uvec& users, const
   const arma::uword n_users = model.U.n_rows, n_items = model.V.n_rows;
   arma::vec out(users.n_elem);
   for (arma::uword e = 0; e < users.n_elem; ++e) {
-    require(users(e) < n_users, "`users` entry " + std::to_string(e + 1) + " (" + std::to_string(users(e) + 1) +
-                                    ") is outside 1.." + std::to_string(n_users) + ": unknown user.");
-    require(items(e) < n_items, "`items` entry " + std::to_string(e + 1) + " (" + std::to_string(items(e) + 1) +
-                                    ") is outside 1.." + std::to_string(n_items) + ": unknown item.");
+    require(users(e) < n_users, [&] {
+      return "`users` entry " + std::to_string(e + 1) + " (" + std::to_string(users(e) + 1) +
+             ") is outside 1.." + std::to_string(n_users) + ": unknown user.";
+    });
+    require(items(e) < n_items, [&] {
+      return "`items` entry " + std::to_string(e + 1) + " (" + std::to_string(items(e) + 1) +
+             ") is outside 1.." + std::to_string(n_items) + ": unknown item.";
+    });
     double s = model.user_bias(users(e)) + model.item_bias(items(e)) + model.global_bias;
     for (arma::uword j = 0; j < model.U.n_cols; ++j) s += model.U(users(e), j) * model.V(items(e), j);
     out(e) = response && model.link == link_type::logistic ? sigmoid(s) : s;
@@ -763,9 +770,10 @@ recommendation recommend(const relmf_model& model, const arma::uvec& users, arma
                 std::to_string(model.U.n_rows) + " x " + std::to_string(n_items) + ").");
   }
   for (arma::uword r = 0; r < users.n_elem; ++r) {
-    require(users(r) < model.U.n_rows, "`users` entry " + std::to_string(r + 1) + " (" +
-                                           std::to_string(users(r) + 1) + ") is outside 1.." +
-                                           std::to_string(model.U.n_rows) + ": unknown user.");
+    require(users(r) < model.U.n_rows, [&] {
+      return "`users` entry " + std::to_string(r + 1) + " (" + std::to_string(users(r) + 1) +
+             ") is outside 1.." + std::to_string(model.U.n_rows) + ": unknown user.";
+    });
   }
   const arma::sp_mat ex_t = has_exclude ? arma::sp_mat(exclude.t()) : arma::sp_mat();
   ex_t.sync();

@@ -3,6 +3,7 @@
 // tessera::invalid_argument with a message that names the argument and the fix.
 #include <cstddef>
 #include <string>
+#include <type_traits>
 
 #include "tessera/common/arma.hpp"
 #include "tessera/common/error.hpp"
@@ -11,6 +12,13 @@ namespace tessera {
 
 // Throws invalid_argument(message) unless condition holds.
 void require(bool condition, const std::string& message);
+
+// The same check for hot loops: make_message() builds the message only when the check
+// fails, so a passing check costs one branch. Call as require(ok, [&] { return "..."; }).
+template <class MakeMessage, class = std::enable_if_t<std::is_invocable_r_v<std::string, MakeMessage&>>>
+void require(bool condition, MakeMessage&& make_message) {
+  if (!condition) throw invalid_argument(make_message());
+}
 
 // Every entry finite (no NaN, no Inf).
 void check_finite(const arma::mat& x, const std::string& name);
