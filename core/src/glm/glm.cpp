@@ -497,6 +497,28 @@ glm_fit fit_unpenalised(const arma::mat& X, const arma::vec& y, const arma::vec&
   return out;
 }
 
+// The path on standardised data, coefficients returned on the original scale.
+path_fit path_on(const standardized& s, const arma::vec& y, const fit_options& o, const arma::vec& lambda,
+                 bool early_stop) {
+  path_fit out;
+  out.intercept.set_size(lambda.n_elem);
+  out.beta.set_size(s.X.n_cols, lambda.n_elem);
+  out.dev_ratio.set_size(lambda.n_elem);
+  const arma::uword L = solve_path(s, y, o, lambda, early_stop, [&](arma::uword k, const penalised_solver& sv) {
+    glm_fit tmp;
+    to_original_scale(s, sv.b0, sv.b, tmp);
+    out.intercept(k) = tmp.intercept;
+    out.beta.col(k) = tmp.beta;
+    out.dev_ratio(k) = sv.deviance_ratio();
+    out.converged = out.converged && sv.converged;
+  });
+  out.lambda = lambda.head(L);
+  out.intercept = out.intercept.head(L);
+  out.beta = out.beta.head_cols(L);
+  out.dev_ratio = out.dev_ratio.head(L);
+  return out;
+}
+
 // Mean deviance of the fit and of the null (intercept-only) model, weights normalised.
 void set_deviances(glm_fit& out, const arma::mat& X, const arma::vec& y, const arma::vec& w,
                    const fit_options& options) {
@@ -621,11 +643,18 @@ arma::uvec make_stratified_folds(const arma::uvec& strata, int folds, std::uint6
   return id;
 }
 
+path_fit fit_path(const arma::mat& X, const arma::vec& y, const arma::vec& weights, const fit_options& options,
+                  const path_options& path) {
+  validate(X, y, weights, options);
+  const arma::vec w = weights.is_empty() ? arma::vec(y.n_elem, arma::fill::ones) : weights;
+  return path_on(standardize(X, w, options), y, options, lambda_path(X, y, w, options, path), path.lambda.is_empty());
+}
+
 cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& weights,
                       const fit_options& options, const cv_options& cv, std::uint64_t seed) {
   validate(X, y, weights, options);
   check_at_least(cv.folds, 2, "folds");
-  const arma::uword n = y.n_elem, p = X.n_cols;
+  const arma::uword n = y.n_elem;
   const arma::vec w = weights.is_empty() ? arma::vec(n, arma::fill::ones) : weights;
   cv_fit out;
   out.lambda = lambda_path(X, y, w, options, cv.path);
@@ -642,19 +671,9 @@ cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& w
   // The path on all the data first (as cv.glmnet): a generated path may stop early, and the
   // folds then use the shortened sequence; the chosen fit is read off this path.
   const standardized s_all = standardize(X, w, options);
-  arma::vec path_b0(out.lambda.n_elem);
-  arma::mat path_b(p, out.lambda.n_elem);
-  std::vector<char> path_conv(out.lambda.n_elem, 1);
-  std::vector<int> path_iter(out.lambda.n_elem, 0);
-  const arma::uword L = solve_path(s_all, y, options, out.lambda, cv.path.lambda.is_empty(),
-                                   [&](arma::uword k, const penalised_solver& sv) {
-                                     path_b0(k) = sv.b0;
-                                     path_b.col(k) = sv.b;
-                                     path_conv[k] = sv.converged;
-                                     path_iter[k] = options.link == family::gaussian ? static_cast<int>(sv.sweeps)
-                                                                                     : sv.irls;
-                                   });
-  out.lambda = out.lambda.head(L);
+  const path_fit full = path_on(s_all, y, options, out.lambda, cv.path.lambda.is_empty());
+  out.lambda = full.lambda;
+  const arma::uword L = out.lambda.n_elem;
   const arma::uword K = static_cast<arma::uword>(cv.folds);
   arma::mat cvraw(K, L, arma::fill::zeros);
   arma::vec fold_w(K, arma::fill::zeros);
@@ -667,18 +686,10 @@ cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& w
       require(s1 > 0 && s0 > 0, "`y` has too few observations of one class for " + std::to_string(K) +
                                     "-fold cross-validation: use fewer folds.");
     }
-    const standardized s = standardize(X.rows(tr), wtr, options);
-    arma::rowvec b0(L);
-    arma::mat B(p, L);
-    solve_path(s, ytr, options, out.lambda, false, [&](arma::uword l, const penalised_solver& sv) {
-      glm_fit tmp;
-      to_original_scale(s, sv.b0, sv.b, tmp);
-      b0(l) = tmp.intercept;
-      B.col(l) = tmp.beta;
-    });
-    const arma::mat eta_all = X.rows(te) * B;
+    const path_fit pf = path_on(standardize(X.rows(tr), wtr, options), ytr, options, out.lambda, false);
+    const arma::mat eta_all = X.rows(te) * pf.beta;
     for (arma::uword l = 0; l < L; ++l) {
-      arma::vec eta = eta_all.col(l) + b0(l);
+      arma::vec eta = eta_all.col(l) + pf.intercept(l);
       if (options.link == family::binomial) {
         // Held-out deviance with probabilities clamped as cv.glmnet does.
         const arma::vec mu = arma::clamp(expit(eta), kMuClamp, 1 - kMuClamp);
@@ -707,12 +718,14 @@ cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& w
   const arma::uword ic = cv.rule == cv_rule::min ? imin : i1se;
   glm_fit& f = out.fit;
   f.link = options.link;
-  to_original_scale(s_all, path_b0(ic), path_b.col(ic), f);
+  f.intercept = full.intercept(ic);
+  f.beta = full.beta.col(ic);
+  f.x_center = s_all.center;
+  f.x_scale = s_all.scale;
   f.lambda = out.lambda(ic);
   f.alpha = options.alpha;
-  f.converged = path_conv[ic];
-  f.iterations = path_iter[ic];
-  if (!f.converged) f.message = "the solver reached max_sweeps or max_irls before converging at this lambda";
+  f.converged = full.converged;
+  if (!f.converged) f.message = "the solver reached max_sweeps or max_irls before converging on the path";
   set_deviances(f, X, y, w, options);
   return out;
 }

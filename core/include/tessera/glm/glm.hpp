@@ -108,6 +108,19 @@ double lambda_max(const arma::mat& X, const arma::vec& y, const arma::vec& weigh
 arma::vec lambda_path(const arma::mat& X, const arma::vec& y, const arma::vec& weights,
                       const fit_options& options, const path_options& path);
 
+struct path_fit {
+  arma::vec lambda;               // the lambdas fitted (a generated path may stop early)
+  arma::vec intercept;            // b0 per lambda, original scale
+  arma::mat beta;                 // p x L coefficients, original scale
+  arma::vec dev_ratio;            // fraction of the null deviance explained, per lambda
+  bool converged = true;          // every lambda converged
+};
+
+// The penalised fit along a decreasing lambda path with warm starts (options.lambda is
+// ignored). A generated path (path.lambda empty) stops early as glmnet's does (see above).
+path_fit fit_path(const arma::mat& X, const arma::vec& y, const arma::vec& weights, const fit_options& options,
+                  const path_options& path = {});
+
 struct cv_options {
   int folds = 5;
   cv_rule rule = cv_rule::min;
