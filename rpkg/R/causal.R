@@ -214,6 +214,13 @@ iv_ate <- function(formula, data, subset, na.action = stats::na.omit,
   mf_call$formula <- stats::reformulate(c(vars[-1], "1"), response = parts$y)
   if (!missing(subset)) mf_call$subset <- substitute(subset)
   mf <- eval(mf_call)
+  for (v in all.vars(parts$covariates)) {
+    col <- mf[[v]]
+    if ((is.factor(col) || is.character(col)) && length(unique(col)) < 2L) {
+      cli::cli_abort(c("Covariate {.field {v}} has a single level in the rows used (unused levels dropped).",
+                       "i" = "A constant covariate carries no information: remove it from {.arg formula}."))
+    }
+  }
   cov_terms <- stats::terms(parts$covariates, data = mf)
   x <- stats::model.matrix(cov_terms, mf)
   x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
