@@ -74,10 +74,10 @@ for (n in ns) for (p in ps) {
       time_ratio = md[["seconds"]] / mt[["seconds"]], diff_from_tessera = md[["estimate"]] - mt[["estimate"]],
       diff_in_se = (md[["estimate"]] - mt[["estimate"]]) / mt[["se"]], truth = theta, load = uload)
   }
-  print(utils::tail(do.call(rbind, rows), if (peer) 2 else 1))
+  out <- do.call(rbind, rows)
+  rownames(out) <- NULL
+  dir.create(dirname(out_csv), showWarnings = FALSE, recursive = TRUE)
+  utils::write.csv(out, out_csv, row.names = FALSE)  # after every size, so a long run keeps its rows
+  print(utils::tail(out, if (peer) 2 else 1))
 }
-out <- do.call(rbind, rows)
-rownames(out) <- NULL
-dir.create(dirname(out_csv), showWarnings = FALSE, recursive = TRUE)
-utils::write.csv(out, out_csv, row.names = FALSE)
 print(out)
