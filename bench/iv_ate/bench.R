@@ -1,11 +1,17 @@
-# Benchmark of iv_ate (MDML with the built-in lasso learners) and, when installed, the
-# DoubleML IIVM estimator with cv.glmnet learners (mlr3learners), on a design where the
-# instrument is valid and the effect homogeneous, so both target the same number theta.
-#   Rscript bench/iv_ate/bench.R            n in {1e3, 1e4}, p in {20, 200}
-#   TESSERA_BENCH_FULL=1 Rscript bench/iv_ate/bench.R   adds n = 1e5
-# Writes bench/results/iv_ate.csv: one row per (n, p, tool) with the estimate, SE, time,
-# and the ratios to tessera's time and the difference from tessera's estimate.
+# Benchmark of iv_ate (MDML with the built-in lasso learners) against DoubleML's IIVM with
+# cv.glmnet learners (mlr3learners), on a design where the instrument is valid (no direct
+# effect of Z on Y, monotone compliance) and the effect homogeneous (theta = 1), so DoubleML's
+# LATE and tessera's ATE target the same number. Both sides use 5-fold cross-fitting and
+# lasso nuisances with the penalty by 5-fold CV at lambda.min (glmnet: 100 lambdas,
+# tessera: 50); tessera fits 7 nuisances per fold (pi, p0, p1, four cell means), DoubleML 5.
+# Repetitions of the two tools are interleaved on the same data; medians are reported.
+#   bash bench/iv_ate/run.sh                      n in {1e3, 1e4}, p in {20, 200}
+#   TESSERA_BENCH_FULL=1 bash bench/iv_ate/run.sh adds n = 1e5 (tessera always; DoubleML
+#                                                 only up to TESSERA_BENCH_DML_MAX_N, default 1e4)
+# Writes bench/results/iv_ate.csv with the machine load (uptime) and the tessera commit.
 suppressPackageStartupMessages(library(tessera))
+args <- commandArgs(TRUE)
+out_csv <- if (length(args)) args[1] else "bench/results/iv_ate.csv"
 theta <- 1
 sim <- function(n, p, seed) {
   set.seed(seed)
@@ -16,38 +22,62 @@ sim <- function(n, p, seed) {
   y <- theta * a + drop(x[, 1:5] %*% c(1, -1, 0.5, 0.5, -0.5)) + 2 * u + rnorm(n)
   list(y = y, a = a, z = z, x = x)
 }
-ns <- c(1e3, 1e4, if (nzchar(Sys.getenv("TESSERA_BENCH_FULL"))) 1e5)
+full <- nzchar(Sys.getenv("TESSERA_BENCH_FULL"))
+ns <- c(1e3, 1e4, if (full) 1e5)
 ps <- c(20, 200)
+dml_max_n <- as.numeric(Sys.getenv("TESSERA_BENCH_DML_MAX_N", "1e4"))
+reps_for <- function(n) if (n <= 1e3) 3L else 1L
 have_dml <- requireNamespace("DoubleML", quietly = TRUE) && requireNamespace("mlr3learners", quietly = TRUE) &&
   requireNamespace("glmnet", quietly = TRUE)
-if (!have_dml) message("DoubleML / mlr3learners / glmnet not installed: skipping the DoubleML peer")
+if (!have_dml) message("DoubleML / mlr3learners / glmnet not installed (tools/install-deps --bench): skipping the peer")
+if (have_dml) lgr::get_logger("mlr3")$set_threshold("warn")
+commit <- tryCatch(system2("git", c("rev-parse", "--short", "HEAD"), stdout = TRUE), error = function(e) "unknown")
+load <- function() sub(".*load average: ", "", system2("uptime", stdout = TRUE))
+run_tessera <- function(d, seed) {
+  t0 <- proc.time()[["elapsed"]]
+  f <- iv_ate_fit(d$y, d$a, d$z, d$x, method = "mdml", learners = "lasso", seed = seed, verbose = FALSE)
+  c(estimate = unname(coef(f)), se = f$se, seconds = proc.time()[["elapsed"]] - t0)
+}
+run_dml <- function(d, seed) {
+  set.seed(seed)
+  dat <- DoubleML::double_ml_data_from_matrix(X = d$x, y = d$y, d = d$a, z = d$z)
+  lg <- mlr3::lrn("regr.cv_glmnet", s = "lambda.min", nfolds = 5)
+  lm <- mlr3::lrn("classif.cv_glmnet", s = "lambda.min", nfolds = 5)
+  lr <- mlr3::lrn("classif.cv_glmnet", s = "lambda.min", nfolds = 5)
+  t0 <- proc.time()[["elapsed"]]
+  obj <- DoubleML::DoubleMLIIVM$new(dat, ml_g = lg, ml_m = lm, ml_r = lr, n_folds = 5)
+  obj$fit()
+  c(estimate = unname(obj$coef), se = unname(obj$se), seconds = proc.time()[["elapsed"]] - t0)
+}
 rows <- list()
 for (n in ns) for (p in ps) {
   d <- sim(n, p, 1)
-  t0 <- proc.time()[["elapsed"]]
-  f <- iv_ate_fit(d$y, d$a, d$z, d$x, method = "mdml", learners = "lasso", seed = 1, verbose = FALSE)
-  tt <- proc.time()[["elapsed"]] - t0
-  rows[[length(rows) + 1]] <- data.frame(n = n, p = p, tool = "tessera::iv_ate(mdml, lasso)",
-                                         version = as.character(utils::packageVersion("tessera")),
-                                         estimate = coef(f), se = f$se, seconds = tt, time_ratio = 1,
-                                         diff_from_tessera = 0, truth = theta)
-  if (have_dml) {
-    dat <- DoubleML::double_ml_data_from_matrix(X = d$x, y = d$y, d = d$a, z = d$z)
-    lg <- mlr3::lrn("regr.cv_glmnet", s = "lambda.min")
-    lm <- mlr3::lrn("classif.cv_glmnet", s = "lambda.min")
-    lr <- mlr3::lrn("classif.cv_glmnet", s = "lambda.min")
-    t0 <- proc.time()[["elapsed"]]
-    obj <- DoubleML::DoubleMLIIVM$new(dat, ml_g = lg, ml_m = lm, ml_r = lr, n_folds = 5)
-    obj$fit()
-    td <- proc.time()[["elapsed"]] - t0
-    rows[[length(rows) + 1]] <- data.frame(n = n, p = p, tool = "DoubleML::DoubleMLIIVM(cv_glmnet)",
-                                           version = as.character(utils::packageVersion("DoubleML")),
-                                           estimate = obj$coef, se = obj$se, seconds = td, time_ratio = td / tt,
-                                           diff_from_tessera = obj$coef - coef(f), truth = theta)
+  peer <- have_dml && n <= dml_max_n
+  res_t <- res_d <- list()
+  for (r in seq_len(reps_for(n))) {  # interleaved
+    res_t[[r]] <- run_tessera(d, r)
+    if (peer) res_d[[r]] <- run_dml(d, r)
   }
+  med <- function(l) apply(do.call(rbind, l), 2, stats::median)
+  mt <- med(res_t)
+  uload <- load()
+  rows[[length(rows) + 1]] <- data.frame(
+    n = n, p = p, tool = "tessera::iv_ate(mdml, lasso)", version = paste0(utils::packageVersion("tessera"), "@", commit),
+    reps = length(res_t), estimate = mt[["estimate"]], se = mt[["se"]], seconds = mt[["seconds"]], time_ratio = 1,
+    diff_from_tessera = 0, diff_in_se = 0, truth = theta, load = uload)
+  if (peer) {
+    md <- med(res_d)
+    rows[[length(rows) + 1]] <- data.frame(
+      n = n, p = p, tool = "DoubleML::DoubleMLIIVM(cv_glmnet)",
+      version = paste0(utils::packageVersion("DoubleML"), "/glmnet ", utils::packageVersion("glmnet")),
+      reps = length(res_d), estimate = md[["estimate"]], se = md[["se"]], seconds = md[["seconds"]],
+      time_ratio = md[["seconds"]] / mt[["seconds"]], diff_from_tessera = md[["estimate"]] - mt[["estimate"]],
+      diff_in_se = (md[["estimate"]] - mt[["estimate"]]) / mt[["se"]], truth = theta, load = uload)
+  }
+  out <- do.call(rbind, rows)
+  rownames(out) <- NULL
+  dir.create(dirname(out_csv), showWarnings = FALSE, recursive = TRUE)
+  utils::write.csv(out, out_csv, row.names = FALSE)  # after every size, so a long run keeps its rows
+  print(utils::tail(out, if (peer) 2 else 1))
 }
-out <- do.call(rbind, rows)
-rownames(out) <- NULL
-dir.create("bench/results", showWarnings = FALSE, recursive = TRUE)
-utils::write.csv(out, "bench/results/iv_ate.csv", row.names = FALSE)
 print(out)

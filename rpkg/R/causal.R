@@ -143,8 +143,13 @@ as_binary <- function(v, arg, call) {
 #'   if any of `{p, gamma, delta}`, `{pi, b, delta}`, `{pi, p}` is correct; sandwich SEs
 #'   from the stacked estimating equations; optional bootstrap.
 #' * `"selective"`: MDML with the learners chosen among candidates by the
-#'   multiple-robustness pseudo-risk (see Details of the core header; its exact form in
-#'   the paper could not be confirmed, the one used is documented there).
+#'   multiple-robustness pseudo-risk (its exact form in the paper could not be confirmed).
+#'   For a tuple (pi, p, mu learners) it is `risk_pi + risk_mu`: the largest
+#'   fold-averaged squared change of the fold estimates when the `pi` learner is swapped
+#'   with `p`, `mu` held (zero if `{p, gamma, delta}` are right), plus the same when the
+#'   `mu` learner is swapped with `pi`, `p` held (zero if `{pi, p}` are right). The
+#'   `p` learner enters only as a held part, so offer several `pi` or `mu` candidates.
+#'   The table is `selection`; the fold estimates of each tuple `selection_folds`.
 #' * `"wald"`: the Wald/LATE ratio (assumes exclusion; ignores covariates), for context.
 #' * `"dr"`: the cross-fitted doubly robust ATE assuming no unmeasured confounding
 #'   (ignores `Z`), for context.
@@ -176,7 +181,7 @@ as_binary <- function(v, arg, call) {
 #'   `level`, `method`, `diagnostics` (identification strength, overlap, trimming,
 #'   one-sided noncompliance, warnings), `nuisance` (fitted nuisances per observation),
 #'   `pseudo_outcome`, and method-specific parts (`beta`/`beta_se` for MR, `selection`
-#'   for selective ML).
+#'   and `selection_folds` for selective ML).
 #' @seealso [iv_ate_fit()] for the matrix interface, [iv_learner()].
 #' @examples
 #' set.seed(1)
@@ -209,6 +214,13 @@ iv_ate <- function(formula, data, subset, na.action = stats::na.omit,
   mf_call$formula <- stats::reformulate(c(vars[-1], "1"), response = parts$y)
   if (!missing(subset)) mf_call$subset <- substitute(subset)
   mf <- eval(mf_call)
+  for (v in all.vars(parts$covariates)) {
+    col <- mf[[v]]
+    if ((is.factor(col) || is.character(col)) && length(unique(col)) < 2L) {
+      cli::cli_abort(c("Covariate {.field {v}} has a single level in the rows used (unused levels dropped).",
+                       "i" = "A constant covariate carries no information: remove it from {.arg formula}."))
+    }
+  }
   cov_terms <- stats::terms(parts$covariates, data = mf)
   x <- stats::model.matrix(cov_terms, mf)
   x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
@@ -320,10 +332,12 @@ iv_ate_core <- function(y, a, z, x, method, learners, folds, repeats, trim_pi, t
     cand <- lapply(resolve_learners(learners, TRUE, env), function(l) vapply(l, `[[`, "", "name"))
     tup <- res$tuples
     res$selection <- data.frame(pi = cand$pi[tup[, 1]], p = cand$p[tup[, 2]], mu = cand$mu[tup[, 3]],
+                                risk_pi = res$pseudo_risk_terms[, 1], risk_mu = res$pseudo_risk_terms[, 2],
                                 pseudo_risk = res$pseudo_risk, estimate = res$tuple_estimate,
                                 selected = seq_len(nrow(tup)) == res$selected, stringsAsFactors = FALSE)
+    res$selection_folds <- res$tuple_fold_estimate
   }
-  res[c("tuples", "pseudo_risk", "tuple_estimate")] <- NULL
+  res[c("tuples", "pseudo_risk", "tuple_estimate", "pseudo_risk_terms", "tuple_fold_estimate")] <- NULL
   w <- res$diagnostics$warnings
   loud <- grepl("p1 is within|p1 \\+ p0 is within", w)
   for (msg in w[loud]) cli::cli_warn(msg, class = "tessera_weak_instrument")

@@ -97,6 +97,8 @@ Rcpp::List to_list(const tc::iv_ate_result& r) {
   out["tuples"] = Rcpp::wrap(arma::conv_to<arma::mat>::from(r.tuples) + 1);
   out["pseudo_risk"] = as_r(r.pseudo_risk);
   out["tuple_estimate"] = as_r(r.tuple_estimate);
+  out["pseudo_risk_terms"] = r.pseudo_risk_terms;
+  out["tuple_fold_estimate"] = r.tuple_fold_estimate;
   out["selected"] = static_cast<double>(r.selected) + 1;
   out["learner_names"] = Rcpp::wrap(r.learner_names);
   return out;

@@ -327,6 +327,20 @@ TEST_CASE("causal: selective ML computes the pseudo-risk table and refits the ar
   CHECK(sel.learner_names[0] == cands[sel.tuples(sel.selected, 0)].name);
   CHECK(std::abs(sel.estimate - d.truth()) < 4 * sel.se);
   CHECK(sel.method == "selective");
+  // The criterion, recomputed from the fold estimates: M1 term = largest fold-mean squared
+  // change when the pi learner is swapped with (p, mu) held; M3 term = the same for mu with
+  // (pi, p) held; no term for swapping p (tuples are indexed (pi * 2 + p) * 2 + mu).
+  REQUIRE(sel.tuple_fold_estimate.n_cols == 8);
+  auto sq = [&](arma::uword t1, arma::uword t2) {
+    return arma::mean(arma::square(sel.tuple_fold_estimate.col(t1) - sel.tuple_fold_estimate.col(t2)));
+  };
+  for (arma::uword t = 0; t < 8; ++t) {
+    const arma::uword i = sel.tuples(t, 0), j = sel.tuples(t, 1), l = sel.tuples(t, 2);
+    const double m1 = sq((0 * 2 + j) * 2 + l, (1 * 2 + j) * 2 + l), m3 = sq((i * 2 + j) * 2 + 0, (i * 2 + j) * 2 + 1);
+    CHECK(sel.pseudo_risk_terms(t, 0) == doctest::Approx(m1).epsilon(1e-12));
+    CHECK(sel.pseudo_risk_terms(t, 1) == doctest::Approx(m3).epsilon(1e-12));
+    CHECK(sel.pseudo_risk(t) == doctest::Approx(m1 + m3).epsilon(1e-12));
+  }
   // With a single candidate per nuisance the pseudo-risk is 0 and the fit is plain MDML.
   const std::vector<learner> one = {glm_learner()};
   const auto sel1 = fit_selective(s.y, s.a, s.z, s.x, one, one, one, {}, 7);

@@ -210,3 +210,33 @@ TEST_CASE("glm: folds are balanced and reproducible") {
   const arma::uvec s = glm::make_stratified_folds(strata, 5, 7);
   for (arma::uword k = 0; k < 5; ++k) CHECK(arma::accu(s.tail(10) == k) == 2);
 }
+
+TEST_CASE("glm: generated paths stop where glmnet's do and match its coefficients") {
+  // tests/fixtures/glm/path.csv: glmnet's default path (nlambda = 100, early stopping) with
+  // thresh = 1e-14 on data_path.csv (n = 150, p = 30): case 9 gaussian, case 10 binomial.
+  const arma::mat d = load_csv("data_path.csv");
+  const arma::mat ref = load_csv("path.csv");
+  const arma::mat X = d.cols(0, 29);
+  for (int c : {9, 10}) {
+    const arma::uvec rows = arma::find(ref.col(0) == c);
+    glm::fit_options o;
+    o.tol = 1e-14;
+    o.link = c == 10 ? glm::family::binomial : glm::family::gaussian;
+    const glm::path_fit path = glm::fit_path(X, d.col(c == 10 ? 31 : 30), {}, o);
+    INFO("case " << c);
+    REQUIRE(path.lambda.n_elem == rows.n_elem);  // same early stop (69 of 100 lambdas)
+    CHECK(path.converged);
+    double worst = 0;
+    for (arma::uword l = 0; l < rows.n_elem; ++l) {
+      CHECK(path.lambda(l) == doctest::Approx(ref(rows(l), 1)).epsilon(1e-10));
+      worst = std::max(worst, std::abs(path.intercept(l) - ref(rows(l), 2)));
+      for (arma::uword j = 0; j < 30; ++j) {
+        worst = std::max(worst, std::abs(path.beta(j, l) - ref(rows(l), 3 + j)));
+        // Same support, including the zeros the strong rule discards.
+        CHECK((path.beta(j, l) == 0) == (ref(rows(l), 3 + j) == 0));
+      }
+    }
+    CHECK(worst < 1e-6);
+    CHECK(path.dev_ratio.is_sorted());
+  }
+}

@@ -379,20 +379,27 @@ iv_ate_result fit_selective(const arma::vec& y, const arma::vec& a, const arma::
         pooled(t) = arma::mean(xi);
         for (arma::uword k = 0; k < K; ++k) psi_k(k, t) = arma::mean(xi(arma::find(fold == k)));
       }
-  // Pseudo-risk: per class, the largest fold-averaged squared difference over pairs of that
-  // class's candidates with the other classes held at the tuple; summed over classes.
+  // Pseudo-risk (the note's adaptation): for each submodel M_j, hold the learners it needs
+  // at the tuple and take the largest fold-averaged squared difference of the estimate over
+  // pairs of the remaining learners. With learners for pi, p and mu (delta, gamma, b and m
+  // are derived from p and mu) two submodels can be held: M1 = {p, gamma, delta} <- (p, mu)
+  // held, pi varied; M3 = {pi, p} <- (pi, p) held, mu varied. M2 = {pi, b, delta} cannot:
+  // b and delta depend on both the p and the mu learners, and holding (pi, mu) while varying
+  // p is not an invariance (the bias term (delta - delta*)(D - D*)/D* moves with p), so it
+  // is not a term of the criterion (session 1 summed it, which penalised correct tuples).
   auto range2 = [&](arma::uword t1, arma::uword t2) { return arma::mean(arma::square(psi_k.col(t1) - psi_k.col(t2))); };
   arma::vec pr(T, arma::fill::zeros);
+  arma::mat terms(T, 2, arma::fill::zeros);
   for (arma::uword t = 0; t < T; ++t) {
     const arma::uword i = tuples(t, 0), j = tuples(t, 1), l = tuples(t, 2);
-    double r0 = 0, r1 = 0, r2 = 0;
+    double r_m1 = 0, r_m3 = 0;
     for (arma::uword c1 = 0; c1 < C0; ++c1)
-      for (arma::uword c2 = c1 + 1; c2 < C0; ++c2) r0 = std::max(r0, range2(index(c1, j, l), index(c2, j, l)));
-    for (arma::uword c1 = 0; c1 < C1; ++c1)
-      for (arma::uword c2 = c1 + 1; c2 < C1; ++c2) r1 = std::max(r1, range2(index(i, c1, l), index(i, c2, l)));
+      for (arma::uword c2 = c1 + 1; c2 < C0; ++c2) r_m1 = std::max(r_m1, range2(index(c1, j, l), index(c2, j, l)));
     for (arma::uword c1 = 0; c1 < C2; ++c1)
-      for (arma::uword c2 = c1 + 1; c2 < C2; ++c2) r2 = std::max(r2, range2(index(i, j, c1), index(i, j, c2)));
-    pr(t) = r0 + r1 + r2;
+      for (arma::uword c2 = c1 + 1; c2 < C2; ++c2) r_m3 = std::max(r_m3, range2(index(i, j, c1), index(i, j, c2)));
+    terms(t, 0) = r_m1;
+    terms(t, 1) = r_m3;
+    pr(t) = r_m1 + r_m3;
   }
   const arma::uword best = pr.index_min();
   iv_ate_result r = fit_mdml(y, a, z, x, pis[tuples(best, 0)], ps[tuples(best, 1)], mus[tuples(best, 2)], o,
@@ -401,6 +408,8 @@ iv_ate_result fit_selective(const arma::vec& y, const arma::vec& a, const arma::
   r.tuples = tuples;
   r.pseudo_risk = pr;
   r.tuple_estimate = pooled;
+  r.tuple_fold_estimate = psi_k;
+  r.pseudo_risk_terms = terms;
   r.selected = best;
   return r;
 }

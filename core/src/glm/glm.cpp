@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 #include "tessera/common/error.hpp"
 #include "tessera/common/rng.hpp"
@@ -73,91 +74,285 @@ standardized standardize(const arma::mat& X, const arma::vec& w_raw, const fit_o
   return s;
 }
 
-// Coordinate descent for  1/2 sum_i W_i (z_i - b0 - x_i'b)^2 + lam * sum_j pf_j pen(b_j),
-// warm-started at (b0, b). Returns the number of sweeps; sets converged.
-long cd_wls(const arma::mat& X, const arma::vec& z, const arma::vec& W, double lam, double alpha,
-            const arma::vec& pf, const arma::uvec& usable, bool intercept, double& b0, arma::vec& b,
-            double tol, long max_sweeps, bool& converged) {
-  const arma::uword p = X.n_cols;
-  arma::vec r = z - b0 - X * b;
-  arma::vec v(p);
-  for (arma::uword j = 0; j < p; ++j) v(j) = arma::dot(W, arma::square(X.col(j)));
-  const double sw = arma::accu(W);
-  const double zbar = arma::dot(W, z) / sw;
-  double ref = arma::dot(W, arma::square(z - zbar));
-  if (!(ref > 0)) ref = 1.0;
-  const double thresh = tol * ref;
-  long sweeps = 0;
-  bool full = true;  // sweep over all columns (true) or only the active ones
-  converged = false;
-  while (sweeps < max_sweeps) {
-    ++sweeps;
-    double maxd = 0;
-    if (intercept) {
-      const double d = arma::dot(W, r) / sw;
-      b0 += d;
-      r -= d;
-      maxd = std::max(maxd, sw * d * d);
-    }
-    for (arma::uword j = 0; j < p; ++j) {
-      if (!usable(j) || v(j) <= 0) continue;
-      if (!full && b(j) == 0) continue;
-      const double g = arma::dot(X.col(j), W % r) + v(j) * b(j);
-      const double l1 = lam * alpha * pf(j);
-      const double soft = g > l1 ? g - l1 : (g < -l1 ? g + l1 : 0.0);
-      const double bn = soft / (v(j) + lam * (1 - alpha) * pf(j));
-      const double d = bn - b(j);
-      if (d != 0) {
-        r -= d * X.col(j);
-        b(j) = bn;
-        maxd = std::max(maxd, v(j) * d * d);
-      }
-    }
-    if (maxd < thresh) {
-      if (full) {
-        converged = true;
-        break;
-      }
-      full = true;  // confirm with a sweep over all columns
+// The penalised problem on the standardised design, solved at one lambda after another
+// with warm starts (the glmnet algorithm):
+//  * gaussian, p < kCovarianceMaxP: "covariance" updates. The gradient g_j = x_j'W(y - b0 - Xb)
+//    is kept for every column; a coordinate move d of b_j updates it by -d * x_k'W x_j, whose
+//    column is computed once, when j first moves. A sweep costs O(p) per active coordinate
+//    and the KKT check is free.
+//  * otherwise ("naive"): the weighted residual W(z - eta) is updated in O(n) per move; the
+//    logistic model runs IRLS around it (working weights clamped at kMuClamp, as glmnet).
+//  * sequential strong rule: at lambda_k only the columns that were ever active or whose
+//    |g_j| exceeds alpha pf_j (2 lambda_k - lambda_{k-1}) enter the coordinate descent;
+//    afterwards every other column is checked against the KKT condition |g_j| <= lambda alpha
+//    pf_j and violators are added before solving again.
+//  * inside the strong set, a full sweep is followed by sweeps over the nonzero coefficients
+//    until they settle, then a confirming full sweep (active-set cycling).
+//  * convergence: the largest weighted squared move max_j x_j'Wx_j (delta b_j)^2 of a sweep
+//    (intercept included) below tol times the weighted variance of y; the IRLS loop stops
+//    when the same criterion holds for the move of a whole IRLS step.
+constexpr arma::uword kCovarianceMaxP = 500;  // glmnet: type.gaussian = "covariance" if p < 500
+
+double soft_threshold(double u, double t) { return u > t ? u - t : (u < -t ? u + t : 0.0); }
+
+class penalised_solver {
+ public:
+  penalised_solver(const standardized& s, const arma::vec& y, const fit_options& o)
+      : s_(s), y_(y), o_(o), p_(s.X.n_cols) {
+    b.zeros(p_);
+    ever_.assign(p_, 0);
+    strong_.assign(p_, 0);
+    const double ybar = o.intercept ? arma::dot(s.w, y) : (o.link == family::gaussian ? 0.0 : 0.5);
+    ref_ = o.intercept ? arma::dot(s.w, arma::square(y - ybar)) : arma::dot(s.w, arma::square(y));
+    if (!(ref_ > 0)) ref_ = 1.0;
+    thr_ = o.tol * ref_;
+    if (o.link == family::binomial) {
+      b0 = o.intercept ? std::log(ybar / (1 - ybar)) : 0.0;
+      null_dev_ = arma::dot(s.w, unit_deviance(family::binomial, y, arma::vec(y.n_elem).fill(b0)));
     } else {
-      full = false;
+      b0 = ybar;
+      null_dev_ = ref_;
+    }
+    eta_ = arma::vec(y.n_elem).fill(b0);
+    covariance_ = o.link == family::gaussian && p_ < kCovarianceMaxP;
+    // Gradient at the null fit (all penalised coefficients zero).
+    if (o.link == family::gaussian) {
+      gy_ = s.X.t() * (s.w % (y - b0));
+      g_ = gy_;
+    } else {
+      g_ = s.X.t() * (s.w % (y - expit(eta_)));
+    }
+    if (covariance_) {
+      xv_.set_size(p_);
+      for (arma::uword j = 0; j < p_; ++j) xv_(j) = arma::dot(s.w, arma::square(s.X.col(j)));
+      cov_.set_size(p_, p_);
+      have_col_.assign(p_, 0);
     }
   }
-  return sweeps;
-}
 
-// Penalised fit on the standardised problem, warm-started at (b0, b).
-void fit_penalised(const standardized& s, const arma::vec& y, double lam, const fit_options& o,
-                   double& b0, arma::vec& b, glm_fit& out) {
-  bool conv = false;
-  if (o.link == family::gaussian) {
-    out.iterations = static_cast<int>(
-        cd_wls(s.X, y, s.w, lam, o.alpha, s.pf, s.usable, o.intercept, b0, b, o.tol, o.max_sweeps, conv));
-    out.converged = conv;
-    if (!conv) out.message = "coordinate descent reached max_sweeps before converging";
-    return;
+  // Smallest lambda at which all penalised coefficients are zero (alpha floored at 1e-3);
+  // valid before the first solve, while the gradient is the one at the null fit.
+  double lambda_max() const {
+    const double a = std::max(o_.alpha, 1e-3);
+    double lm = 0;
+    for (arma::uword j = 0; j < p_; ++j)
+      if (s_.usable(j) && s_.pf(j) > 0) lm = std::max(lm, std::abs(g_(j)) / (a * s_.pf(j)));
+    return lm > 0 ? lm : 1.0;
   }
-  double dev_old = std::numeric_limits<double>::infinity();
-  out.converged = false;
-  for (int it = 1; it <= o.max_irls; ++it) {
-    const arma::vec eta = b0 + s.X * b;
-    const arma::vec mu = expit(eta);
-    const arma::vec muc = arma::clamp(mu, kMuClamp, 1 - kMuClamp);
-    const arma::vec vw = muc % (1 - muc);
-    const arma::vec W = s.w % vw;
-    const arma::vec z = eta + (y - mu) / vw;
-    cd_wls(s.X, z, W, lam, o.alpha, s.pf, s.usable, o.intercept, b0, b, o.tol, o.max_sweeps, conv);
-    const double dev = arma::dot(s.w, unit_deviance(family::binomial, y, b0 + s.X * b));
-    out.iterations = it;
-    if (std::abs(dev - dev_old) / (std::abs(dev) + 0.1) < 1e-10 && conv) {
-      out.converged = true;
-      break;
+
+  // Solves at lam, warm-started at the current (b0, b); lam_prev is the previous lambda.
+  void solve(double lam, double lam_prev) {
+    const double cut = o_.alpha * (2 * lam - lam_prev);
+    for (arma::uword j = 0; j < p_; ++j)
+      strong_[j] = s_.usable(j) && (ever_[j] || s_.pf(j) == 0 || std::abs(g_(j)) > cut * s_.pf(j));
+    converged = false;
+    sweeps = 0;
+    irls = 0;
+    for (;;) {
+      if (covariance_) {
+        converged = cd_covariance(lam);
+      } else {
+        converged = irls_naive(lam);
+      }
+      if (!converged) break;
+      // KKT check on the columns left out.
+      bool violated = false;
+      for (arma::uword j = 0; j < p_; ++j) {
+        if (strong_[j] || !s_.usable(j)) continue;
+        if (std::abs(g_(j)) > lam * o_.alpha * s_.pf(j) * (1 + 1e-12)) {
+          strong_[j] = 1;
+          violated = true;
+        }
+      }
+      if (!violated) break;
     }
-    dev_old = dev;
+    for (arma::uword j = 0; j < p_; ++j)
+      if (b(j) != 0) ever_[j] = 1;
   }
-  if (!out.converged) out.message = "IRLS reached max_irls before the deviance converged";
+
+  // Fraction of the null deviance explained by the current fit.
+  double deviance_ratio() const {
+    double dev;
+    if (covariance_) {
+      dev = ref_ - arma::dot(b, gy_) - arma::dot(b, g_);
+    } else {
+      dev = arma::dot(s_.w, unit_deviance(o_.link, y_, eta_));
+    }
+    return 1 - dev / null_dev_;
+  }
+
+  double b0 = 0;
+  arma::vec b;
+  bool converged = true;
+  long sweeps = 0;
+  int irls = 0;
+
+ private:
+  void ensure_cov_col(arma::uword j) {
+    if (!have_col_[j]) {
+      cov_.col(j) = s_.X.t() * (s_.w % s_.X.col(j));
+      have_col_[j] = 1;
+    }
+  }
+
+  // Gaussian, covariance updates on the strong set; true when converged.
+  bool cd_covariance(double lam) {
+    bool all = true;  // sweep over the whole strong set (true) or only the nonzero coefficients
+    while (sweeps < o_.max_sweeps) {
+      ++sweeps;
+      double maxd = 0;
+      for (arma::uword j = 0; j < p_; ++j) {
+        if (!strong_[j] || xv_(j) <= 0 || (!all && b(j) == 0)) continue;
+        const double u = g_(j) + xv_(j) * b(j);
+        const double bn =
+            soft_threshold(u, lam * o_.alpha * s_.pf(j)) / (xv_(j) + lam * (1 - o_.alpha) * s_.pf(j));
+        const double d = bn - b(j);
+        if (d != 0) {
+          b(j) = bn;
+          ensure_cov_col(j);
+          g_ -= d * cov_.col(j);
+          maxd = std::max(maxd, xv_(j) * d * d);
+        }
+      }
+      if (maxd < thr_) {
+        if (all) return true;
+        all = true;
+      } else {
+        all = false;
+      }
+    }
+    return false;
+  }
+
+  // Naive updates with IRLS (binomial) or a single weighted least-squares pass (gaussian).
+  bool irls_naive(double lam) {
+    const bool logistic = o_.link == family::binomial;
+    const arma::uword n = y_.n_elem;
+    arma::vec W = s_.w, rw(n), xv(p_);
+    std::vector<char> have_xv(p_, 0);
+    for (int it = 1; it <= o_.max_irls; ++it) {
+      ++irls;
+      if (logistic) {
+        const arma::vec mu = expit(eta_);
+        const arma::vec muc = arma::clamp(mu, kMuClamp, 1 - kMuClamp);
+        W = s_.w % muc % (1 - muc);
+        rw = s_.w % (y_ - mu);
+      } else {
+        rw = s_.w % (y_ - eta_);
+      }
+      const double sw = arma::accu(W);
+      std::fill(have_xv.begin(), have_xv.end(), 0);
+      const double b0_old = b0;
+      const arma::vec b_old = b;
+      bool all = true, inner_ok = false;
+      while (sweeps < o_.max_sweeps) {
+        ++sweeps;
+        double maxd = 0;
+        if (o_.intercept) {
+          const double d = arma::accu(rw) / sw;
+          if (d != 0) {
+            b0 += d;
+            rw -= d * W;
+            maxd = std::max(maxd, sw * d * d);
+          }
+        }
+        for (arma::uword j = 0; j < p_; ++j) {
+          if (!strong_[j] || (!all && b(j) == 0)) continue;
+          if (!have_xv[j]) {
+            xv(j) = arma::dot(W, arma::square(s_.X.col(j)));
+            have_xv[j] = 1;
+          }
+          if (xv(j) <= 0) continue;
+          const double u = arma::dot(s_.X.col(j), rw) + xv(j) * b(j);
+          const double bn =
+              soft_threshold(u, lam * o_.alpha * s_.pf(j)) / (xv(j) + lam * (1 - o_.alpha) * s_.pf(j));
+          const double d = bn - b(j);
+          if (d != 0) {
+            b(j) = bn;
+            rw -= d * (W % s_.X.col(j));
+            maxd = std::max(maxd, xv(j) * d * d);
+          }
+        }
+        if (maxd < thr_) {
+          if (all) {
+            inner_ok = true;
+            break;
+          }
+          all = true;
+        } else {
+          all = false;
+        }
+      }
+      // Refresh the linear predictor from the nonzero coefficients.
+      eta_.fill(b0);
+      double outer = o_.intercept ? sw * (b0 - b0_old) * (b0 - b0_old) : 0.0;
+      for (arma::uword j = 0; j < p_; ++j) {
+        if (b(j) != 0) eta_ += b(j) * s_.X.col(j);
+        if (have_xv[j]) outer = std::max(outer, xv(j) * (b(j) - b_old(j)) * (b(j) - b_old(j)));
+      }
+      if (!inner_ok) return false;
+      if (!logistic || outer < thr_) {
+        g_ = s_.X.t() * (s_.w % (y_ - (logistic ? expit(eta_) : eta_)));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  const standardized& s_;
+  const arma::vec& y_;
+  const fit_options& o_;
+  arma::uword p_;
+  double ref_ = 1, thr_ = 0, null_dev_ = 1;
+  bool covariance_ = false;
+  arma::vec eta_, g_, gy_, xv_;
+  arma::mat cov_;
+  std::vector<char> have_col_;
+
+ public:
+  std::vector<char> ever_, strong_;
+};
+
+// Fits the standardised problem along `lambda` (decreasing) with warm starts. With
+// `early_stop`, stops as glmnet does for a generated path: after at least 5 lambdas, when the
+// deviance ratio exceeds 0.999 or its gain falls below 1e-5 (relative to the ratio for the
+// gaussian family, absolute for the binomial). Calls visit(k, solver) after each lambda.
+template <class Visit>
+arma::uword solve_path(const standardized& s, const arma::vec& y, const fit_options& o, const arma::vec& lambda,
+                       bool early_stop, Visit visit) {
+  penalised_solver solver(s, y, o);
+  double lam_prev = std::max(solver.lambda_max(), lambda.is_empty() ? 0.0 : lambda(0));
+  double dr_prev = 0;
+  for (arma::uword k = 0; k < lambda.n_elem; ++k) {
+    solver.solve(lambda(k), lam_prev);
+    lam_prev = lambda(k);
+    visit(k, solver);
+    if (!early_stop || k + 1 < 5) {
+      if (early_stop) dr_prev = solver.deviance_ratio();
+      continue;
+    }
+    const double dr = solver.deviance_ratio();
+    const double gain = dr - dr_prev;
+    dr_prev = dr;
+    if (dr > 0.999) return k + 1;
+    if (o.link == family::gaussian ? gain < 1e-5 * dr : gain < 1e-5) return k + 1;
+  }
+  return lambda.n_elem;
 }
 
+// One penalised fit at `lam` (cold start, strong rule relative to lambda_max).
+void fit_penalised(const standardized& s, const arma::vec& y, double lam, const fit_options& o, double& b0,
+                   arma::vec& b, glm_fit& out) {
+  solve_path(s, y, o, arma::vec{lam}, false, [&](arma::uword, const penalised_solver& sv) {
+    b0 = sv.b0;
+    b = sv.b;
+    out.converged = sv.converged;
+    out.iterations = o.link == family::gaussian ? static_cast<int>(sv.sweeps) : sv.irls;
+  });
+  if (!out.converged)
+    out.message = o.link == family::gaussian ? "coordinate descent reached max_sweeps before converging"
+                                             : "IRLS reached max_irls (or max_sweeps) before converging";
+}
 void to_original_scale(const standardized& s, double b0, const arma::vec& b, glm_fit& out) {
   out.beta = b / s.scale.t();
   out.intercept = b0 - arma::dot(s.center, out.beta);
@@ -302,6 +497,38 @@ glm_fit fit_unpenalised(const arma::mat& X, const arma::vec& y, const arma::vec&
   return out;
 }
 
+// The path on standardised data, coefficients returned on the original scale.
+path_fit path_on(const standardized& s, const arma::vec& y, const fit_options& o, const arma::vec& lambda,
+                 bool early_stop) {
+  path_fit out;
+  out.intercept.set_size(lambda.n_elem);
+  out.beta.set_size(s.X.n_cols, lambda.n_elem);
+  out.dev_ratio.set_size(lambda.n_elem);
+  const arma::uword L = solve_path(s, y, o, lambda, early_stop, [&](arma::uword k, const penalised_solver& sv) {
+    glm_fit tmp;
+    to_original_scale(s, sv.b0, sv.b, tmp);
+    out.intercept(k) = tmp.intercept;
+    out.beta.col(k) = tmp.beta;
+    out.dev_ratio(k) = sv.deviance_ratio();
+    out.converged = out.converged && sv.converged;
+  });
+  out.lambda = lambda.head(L);
+  out.intercept = out.intercept.head(L);
+  out.beta = out.beta.head_cols(L);
+  out.dev_ratio = out.dev_ratio.head(L);
+  return out;
+}
+
+// Mean deviance of the fit and of the null (intercept-only) model, weights normalised.
+void set_deviances(glm_fit& out, const arma::mat& X, const arma::vec& y, const arma::vec& w,
+                   const fit_options& options) {
+  const arma::vec wn = w / arma::accu(w);
+  out.deviance = arma::dot(wn, unit_deviance(options.link, y, out.intercept + X * out.beta));
+  const double ybar = options.intercept ? arma::dot(wn, y) : (options.link == family::gaussian ? 0.0 : 0.5);
+  const double eta0 = options.link == family::gaussian ? ybar : std::log(ybar / (1 - ybar));
+  out.null_deviance = arma::dot(wn, unit_deviance(options.link, y, arma::vec(y.n_elem).fill(eta0)));
+}
+
 }  // namespace
 
 arma::vec glm_fit::predict_link(const arma::mat& X) const {
@@ -361,11 +588,7 @@ glm_fit fit(const arma::mat& X, const arma::vec& y, const arma::vec& weights, co
     out.alpha = options.alpha;
   }
   out.link = options.link;
-  const arma::vec wn = w / arma::accu(w);
-  out.deviance = arma::dot(wn, unit_deviance(options.link, y, out.predict_link(X)));
-  const double ybar = options.intercept ? arma::dot(wn, y) : (options.link == family::gaussian ? 0.0 : 0.5);
-  const double eta0 = options.link == family::gaussian ? ybar : std::log(ybar / (1 - ybar));
-  out.null_deviance = arma::dot(wn, unit_deviance(options.link, y, arma::vec(y.n_elem).fill(eta0)));
+  set_deviances(out, X, y, w, options);
   return out;
 }
 
@@ -373,15 +596,7 @@ double lambda_max(const arma::mat& X, const arma::vec& y, const arma::vec& weigh
   validate(X, y, weights, options);
   const arma::vec w = weights.is_empty() ? arma::vec(y.n_elem, arma::fill::ones) : weights;
   const standardized s = standardize(X, w, options);
-  const double ybar = options.intercept ? arma::dot(s.w, y) : (options.link == family::gaussian ? 0.0 : 0.5);
-  const arma::vec r = y - ybar;
-  const double a = std::max(options.alpha, 1e-3);
-  double lm = 0;
-  for (arma::uword j = 0; j < X.n_cols; ++j) {
-    if (!s.usable(j) || s.pf(j) <= 0) continue;
-    lm = std::max(lm, std::abs(arma::dot(s.X.col(j), s.w % r)) / (a * s.pf(j)));
-  }
-  return lm > 0 ? lm : 1.0;
+  return penalised_solver(s, y, options).lambda_max();
 }
 
 arma::vec lambda_path(const arma::mat& X, const arma::vec& y, const arma::vec& weights,
@@ -428,6 +643,13 @@ arma::uvec make_stratified_folds(const arma::uvec& strata, int folds, std::uint6
   return id;
 }
 
+path_fit fit_path(const arma::mat& X, const arma::vec& y, const arma::vec& weights, const fit_options& options,
+                  const path_options& path) {
+  validate(X, y, weights, options);
+  const arma::vec w = weights.is_empty() ? arma::vec(y.n_elem, arma::fill::ones) : weights;
+  return path_on(standardize(X, w, options), y, options, lambda_path(X, y, w, options, path), path.lambda.is_empty());
+}
+
 cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& weights,
                       const fit_options& options, const cv_options& cv, std::uint64_t seed) {
   validate(X, y, weights, options);
@@ -446,12 +668,17 @@ cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& w
                       ? make_stratified_folds(arma::conv_to<arma::uvec>::from(y), cv.folds, seed)
                       : make_folds(n, cv.folds, seed);
   }
-  const arma::uword L = out.lambda.n_elem, K = static_cast<arma::uword>(cv.folds);
+  // The path on all the data first (as cv.glmnet): a generated path may stop early, and the
+  // folds then use the shortened sequence; the chosen fit is read off this path.
+  const standardized s_all = standardize(X, w, options);
+  const path_fit full = path_on(s_all, y, options, out.lambda, cv.path.lambda.is_empty());
+  out.lambda = full.lambda;
+  const arma::uword L = out.lambda.n_elem;
+  const arma::uword K = static_cast<arma::uword>(cv.folds);
   arma::mat cvraw(K, L, arma::fill::zeros);
   arma::vec fold_w(K, arma::fill::zeros);
   for (arma::uword k = 0; k < K; ++k) {
     const arma::uvec tr = arma::find(out.fold_id != k), te = arma::find(out.fold_id == k);
-    const arma::mat Xtr = X.rows(tr), Xte = X.rows(te);
     const arma::vec ytr = y(tr), wtr = w(tr), yte = y(te), wte = w(te);
     fold_w(k) = arma::accu(wte);
     if (options.link == family::binomial) {
@@ -459,18 +686,10 @@ cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& w
       require(s1 > 0 && s0 > 0, "`y` has too few observations of one class for " + std::to_string(K) +
                                     "-fold cross-validation: use fewer folds.");
     }
-    const standardized s = standardize(Xtr, wtr, options);
-    double b0 = 0;
-    arma::vec b(X.n_cols, arma::fill::zeros);
-    if (options.link == family::binomial && options.intercept) {
-      const double ybar = arma::dot(s.w, ytr);
-      b0 = std::log(ybar / (1 - ybar));
-    }
+    const path_fit pf = path_on(standardize(X.rows(tr), wtr, options), ytr, options, out.lambda, false);
+    const arma::mat eta_all = X.rows(te) * pf.beta;
     for (arma::uword l = 0; l < L; ++l) {
-      glm_fit tmp;
-      fit_penalised(s, ytr, out.lambda(l), options, b0, b, tmp);
-      to_original_scale(s, b0, b, tmp);
-      arma::vec eta = tmp.intercept + Xte * tmp.beta;
+      arma::vec eta = eta_all.col(l) + pf.intercept(l);
       if (options.link == family::binomial) {
         // Held-out deviance with probabilities clamped as cv.glmnet does.
         const arma::vec mu = arma::clamp(expit(eta), kMuClamp, 1 - kMuClamp);
@@ -489,14 +708,25 @@ cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& w
   const arma::uword imin = out.cvm.index_min();
   out.lambda_min = out.lambda(imin);
   out.lambda_1se = out.lambda_min;
+  arma::uword i1se = imin;
   for (arma::uword l = 0; l < L; ++l)
     if (out.cvm(l) <= out.cvm(imin) + out.cvsd(imin)) {
       out.lambda_1se = out.lambda(l);
+      i1se = l;
       break;
     }
-  fit_options o = options;
-  o.lambda = cv.rule == cv_rule::min ? out.lambda_min : out.lambda_1se;
-  out.fit = fit(X, y, w, o);
+  const arma::uword ic = cv.rule == cv_rule::min ? imin : i1se;
+  glm_fit& f = out.fit;
+  f.link = options.link;
+  f.intercept = full.intercept(ic);
+  f.beta = full.beta.col(ic);
+  f.x_center = s_all.center;
+  f.x_scale = s_all.scale;
+  f.lambda = out.lambda(ic);
+  f.alpha = options.alpha;
+  f.converged = full.converged;
+  if (!f.converged) f.message = "the solver reached max_sweeps or max_irls before converging on the path";
+  set_deviances(f, X, y, w, options);
   return out;
 }
 

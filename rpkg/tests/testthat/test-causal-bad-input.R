@@ -58,3 +58,60 @@ test_that("non-identification and separation are handled explicitly", {
   expect_match(f$model_messages[1], "separation")
   expect_true(is.finite(coef(f)))
 })
+
+test_that("learners returning Inf, out-of-range probabilities or non-numbers are named", {
+  d <- sim_iv(400, 15)
+  infy <- iv_learner(function(x, y, binary) NULL, function(object, newx) rep(Inf, nrow(newx)), "infy")
+  big <- iv_learner(function(x, y, binary) NULL, function(object, newx) rep(1.5, nrow(newx)), "big")
+  chr <- iv_learner(function(x, y, binary) NULL, function(object, newx) rep("a", nrow(newx)), "chr")
+  expect_error(iv_ate(y ~ a | z | l, data = d, learners = list(pi = "glm", p = "glm", mu = infy)),
+               "learner 'infy' returned NaN or infinite", class = "tessera_invalid_argument")
+  expect_error(iv_ate(y ~ a | z | l, data = d, learners = list(pi = big, p = "glm", mu = "glm")),
+               "learner 'big' returned probabilities outside \\[0, 1\\]")
+  expect_error(iv_ate(y ~ a | z | l, data = d, learners = list(pi = "glm", p = chr, mu = "glm")),
+               "learner 'chr' failed.*numeric")
+  # The same checks apply to every candidate of selective ML and to the DR learners.
+  expect_error(iv_ate(y ~ a | z | l, data = d, method = "selective",
+                      learners = list(pi = c("glm", "mean"), p = "glm", mu = list("glm", infy))),
+               "learner 'infy'")
+  expect_error(iv_ate(y ~ a | z | l, data = d, method = "dr", learners = list(pi = "glm", p = big, mu = "glm")),
+               "learner 'big'")
+})
+
+test_that("folds > n, constant treatment and one arm too small are rejected by every method", {
+  d <- sim_iv(60, 16)
+  for (m in c("mdml", "selective", "dr")) {
+    expect_error(iv_ate(y ~ a | z | l, data = d, method = m, folds = 61, learners = "glm"), "`folds`")
+    expect_error(iv_ate(y ~ a | z | l, data = transform(d, a = 1), method = m, learners = "glm"),
+                 "`a` \\(the treatment\\) is constant")
+  }
+  expect_error(iv_ate(y ~ a | z | l, data = transform(d, a = 0), method = "wald"), "`a` \\(the treatment\\) is constant")
+  dz <- d; dz$z <- 1; dz$z[1] <- 0
+  expect_error(iv_ate(y ~ a | z | l, data = dz, method = "mdml", learners = "glm"), "at least 2 observations")
+  expect_error(iv_ate(y ~ a | z | l, data = d, learners = "glm", folds = 2.5), "`folds`")
+})
+
+test_that("perfect separation in the treatment model is reported and handled by a penalised fit", {
+  # In arm z = 1 the covariate s decides A exactly: the unpenalised logistic p1 model has
+  # no MLE. MR reports it and uses the ridge fallback; MDML's glm learner does the same
+  # inside each fold. Neither crashes nor returns NaN.
+  d <- sim_iv(1500, 17)
+  d$s <- rnorm(nrow(d))
+  d$s[d$z == 1] <- ifelse(d$a[d$z == 1] == 1, 1, -1) * (0.5 + runif(sum(d$z == 1)))
+  f <- iv_ate(y ~ a | z | l + s, data = d, method = "mr")
+  expect_true(any(grepl("separation", f$model_messages)))
+  expect_true(is.finite(coef(f)) && is.finite(f$se))
+  g <- suppressWarnings(iv_ate(y ~ a | z | l + s, data = d, method = "mdml", learners = "glm", seed = 1))
+  expect_true(is.finite(coef(g)) && is.finite(g$se))
+  h <- suppressWarnings(iv_ate(y ~ a | z | l + s, data = d, method = "mdml", learners = "lasso", seed = 1))
+  expect_true(is.finite(coef(h)) && is.finite(h$se))
+})
+
+test_that("a factor covariate left with one level is named", {
+  d <- sim_iv(800, 18)
+  d$g <- factor(rep("a", nrow(d)), levels = c("a", "b"))
+  expect_error(iv_ate(y ~ a | z | l + g, data = d, method = "mdml", learners = "glm"),
+               "Covariate .*g.* has a single level")
+  d$g[1] <- "b"
+  expect_error(iv_ate(y ~ a | z | l + g, data = d, method = "mr", subset = -1), "single level")
+})

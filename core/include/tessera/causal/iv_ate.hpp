@@ -53,13 +53,17 @@
 // P(A=1|Z=0) = 0, delta(L) = mu_11 - mu_01 and the additive treatment model forces
 // A _||_ U | L, i.e. no unmeasured confounding is implied.
 //
-// Selective ML (the note's "adaptation", its form [unsure]): for each nuisance class c in
-// {pi, p, mu} with candidate learners, and each tuple t of candidates, the pseudo-risk is
-//   PR(t) = sum_c max_{c1, c2} mean_k [psi_k(t[c <- c1]) - psi_k(t[c <- c2])]^2,
-// the squared range over class c's candidates with the other classes held at t, averaged
-// over validation folds k (psi_k = mean of the pseudo-outcomes on fold k with learners
-// trained on the other folds), summed over classes. The tuple minimising PR is then refit
-// by MDML on a fresh split; the Wald interval ignores the selection step.
+// Selective ML (the note's "adaptation", its form [unsure]): psi_k(t) is the mean of the
+// pseudo-outcomes on validation fold k of tuple t = (pi, p, mu learners), trained on the other
+// folds. By the bias formula psi is invariant to the pi learner when (p, gamma, delta) are
+// right (M1) and to the m, gamma, delta learners when (pi, p) are right (M3). With learners
+// for pi, p and mu (delta, gamma, b derived from p and mu), M1 is held by fixing (p, mu) and
+// M3 by fixing (pi, p); M2 = {pi, b, delta} cannot be held apart from p, so it has no term:
+//   PR(t) = max_{pi1, pi2} mean_k [psi_k(pi1, p_t, mu_t) - psi_k(pi2, p_t, mu_t)]^2
+//         + max_{mu1, mu2} mean_k [psi_k(pi_t, p_t, mu1) - psi_k(pi_t, p_t, mu2)]^2.
+// (Session 1 also added the squared range over p with (pi, mu) held; that is not an
+// invariance of any submodel and penalised the correct tuple: see tests/causal.) The tuple
+// minimising PR is refit by MDML on a fresh split; the Wald interval ignores the selection.
 //
 // Other decisions: missing values are rejected by the core (the R layer drops incomplete
 // rows through na.action, na.omit by default); the MR working models are fitted without
@@ -143,6 +147,8 @@ struct iv_ate_result {
   // selective ML
   arma::umat tuples;              // candidate tuples (indices into pi, p, mu candidates)
   arma::vec pseudo_risk, tuple_estimate;
+  arma::mat pseudo_risk_terms;    // T x 2: the M1 term (pi varied) and the M3 term (mu varied)
+  arma::mat tuple_fold_estimate;  // K x T: psi_k of every tuple on each validation fold
   arma::uword selected = 0;       // row of `tuples` chosen
   std::vector<std::string> learner_names;  // of the learners used (pi, p, mu)
   trim_options trim;
