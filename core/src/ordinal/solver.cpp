@@ -358,7 +358,11 @@ void dense_subproblem(const problem& P, const penalty& pen, double lambda, const
   }
   // Smooth-model gradient at z (incl. the ridge part).
   auto model_grad = [&](const arma::vec& zz) { return arma::vec(g + H * (zz - z0) + l2 % zz); };
-  for (int round = 0; round < 10 * static_cast<int>(dim) + 100; ++round) {
+  // A coordinate that enters and is pushed straight back to zero (a degenerate sign) may
+  // not enter again: this ends the loop without cycling.
+  std::vector<char> tabu(dim, 0);
+  arma::uword entered = dim;
+  for (int round = 0; round < 4 * static_cast<int>(dim) + 20; ++round) {
     std::vector<arma::uword> S;
     for (arma::uword q = 0; q < dim; ++q)
       if (in[q]) S.push_back(q);
@@ -372,7 +376,7 @@ void dense_subproblem(const problem& P, const penalty& pen, double lambda, const
     off(Su).zeros();
     rhs -= H(Su, arma::regspace<arma::uvec>(0, dim - 1)) * off;
     arma::vec delta;
-    if (!arma::solve(delta, A, rhs, arma::solve_opts::no_approx)) {
+    if (!arma::solve(delta, A, rhs, arma::solve_opts::likely_sympd + arma::solve_opts::no_approx)) {
       A.diag() += 1e-12 * std::max(1.0, arma::abs(A.diag()).max());
       if (!arma::solve(delta, A, rhs)) return;  // leave theta: step halving will reject nothing
     }
@@ -390,9 +394,11 @@ void dense_subproblem(const problem& P, const penalty& pen, double lambda, const
     }
     z += tau * (target - z);
     if (hit < dim) {
+      if (hit == entered && tau == 0) tabu[hit] = 1;
       z(hit) = 0;
       in[hit] = 0;
       sgn(hit) = 0;
+      entered = dim;
       continue;
     }
     // New signs for coordinates that entered at zero, then the zero coordinates' conditions.
@@ -400,11 +406,12 @@ void dense_subproblem(const problem& P, const penalty& pen, double lambda, const
     arma::uword worst = dim;
     double worst_v = 0;
     for (arma::uword q = 0; q < dim; ++q) {
-      if (!is_free[q] || in[q]) continue;
+      if (!is_free[q] || in[q] || tabu[q]) continue;
       const double v = std::abs(gr(q)) - l1(q);
       if (v > 1e-12 * std::max(1.0, l1(q)) && v > worst_v) { worst_v = v; worst = q; }
     }
     if (worst == dim) break;
+    entered = worst;
     in[worst] = 1;
     sgn(worst) = gr(worst) > 0 ? -1.0 : 1.0;
   }
