@@ -1,7 +1,12 @@
-# Side-by-side: tessera::presto / cv_presto, ordinalNet and the authors' PRESTO pipeline.
+# Side-by-side: tessera::presto / cv_presto, ordinalNet and the authors' PRESTO pipeline
+# (written to the first argument), then tessera's cost curve (to the second argument).
+#   Rscript bench.R PEERS_CSV COST_CSV [--quick] [--peers-only | --cost-only]
 args <- commandArgs(TRUE)
 out_csv <- args[1]
+cost_csv <- args[2]
 quick <- "--quick" %in% args
+do_peers <- !("--cost-only" %in% args)
+do_cost <- !("--peers-only" %in% args)
 suppressPackageStartupMessages(library(tessera))
 ref <- Sys.getenv("PRESTO_REF")
 has_on <- requireNamespace("ordinalNet", quietly = TRUE)
@@ -12,17 +17,33 @@ timed <- function(expr) {
 }
 # PRESTO objective of (psi on the original scale) given the mean log-likelihood.
 objective <- function(loglik, n, lambda, psi, sd) loglik * (-1 / n) + lambda * sum(abs(psi * sd))
+# The machine is shared: every row records the 1-minute load average when it was measured
+# and the tessera commit; compare ratios, not absolute times.
+load1 <- function() {
+  l <- tryCatch(scan("/proc/loadavg", what = numeric(), n = 1, quiet = TRUE), error = function(e) NA)
+  as.numeric(l)
+}
+commit <- tryCatch(system2("git", c("rev-parse", "--short", "HEAD"), stdout = TRUE, stderr = FALSE),
+                   error = function(e) "unknown")
+if (length(commit) != 1) commit <- "unknown"
 rows <- list()
-add <- function(...) rows[[length(rows) + 1]] <<- data.frame(..., tessera = as.character(packageVersion("tessera")),
-                                                           date = format(Sys.Date()))
+add <- function(...) rows[[length(rows) + 1]] <<- data.frame(..., load = load1(), tessera = as.character(packageVersion("tessera")),
+                                                           commit = commit, date = format(Sys.time(), "%Y-%m-%d %H:%M", tz = "UTC"))
+med_time <- function(times) stats::median(times)
 
 ## 1. The paper's design: n = 2500, p = 10, K = 4 (sparse differences, q = 1/2).
 d <- simulate_presto(n = 2500, p = 10, alpha = c(0, 3, 5), q = 1 / 2, seed = 1)
 x <- d$x; y <- d$y; n <- nrow(x)
 sd_pop <- apply(x, 2, function(v) sqrt(mean((v - mean(v))^2)))
-path <- timed(presto(x, y, verbose = FALSE))
-cv <- timed(cv_presto(x, y, nfolds = 5, seed = 1, verbose = FALSE))
-cat(sprintf("tessera: path %.3f s, path + 5-fold CV %.3f s\n", path$seconds, cv$seconds))
+# tessera is timed 3 times before each peer and 2 times after it (interleaved); medians.
+tess_path <- numeric(); tess_cv <- numeric()
+tessera_runs <- function(k) for (r in seq_len(k)) {
+  path <<- timed(presto(x, y, verbose = FALSE)); tess_path <<- c(tess_path, path$seconds)
+  cv <<- timed(cv_presto(x, y, nfolds = 5, seed = 1, verbose = FALSE)); tess_cv <<- c(tess_cv, cv$seconds)
+}
+if (do_peers) {
+tessera_runs(3)
+cat(sprintf("tessera: path %.3f s, path + 5-fold CV %.3f s (medians so far)\n", med_time(tess_path), med_time(tess_cv)))
 fit <- path$value
 
 if (nzchar(ref)) {
@@ -48,15 +69,17 @@ if (nzchar(ref)) {
     objective(rp$value$loglik[l], n, fit$lambda[l], psi, rep(sd_pop, K - 1))
   })
   rel <- (obj_ref - fit$objective) / abs(obj_ref)
+  tessera_runs(2)
   cat(sprintf("reference path %.1f s; max |rel objective diff| %.2e; tessera lower at %d of %d lambdas\n",
               rp$seconds, max(abs(rel)), sum(fit$objective <= obj_ref), length(rel)))
   add(task = "path (20 lambdas), same grid", n = n, p = p, K = K, peer = paste0("gregfaletto/presto@", commit),
-      seconds_tessera = path$seconds, seconds_peer = rp$seconds, speedup = rp$seconds / path$seconds,
+      seconds_tessera = med_time(tess_path), seconds_peer = rp$seconds, speedup = rp$seconds / med_time(tess_path),
       max_rel_objective_diff = max(abs(rel)),
       tessera_objective_not_higher = sprintf("%d/%d (tessera converged at %d; max rel excess where not converged %.1e)",
                                              sum(fit$objective <= obj_ref * (1 + 1e-10)), length(rel),
                                              sum(fit$converged), max(c(0, -rel[!fit$converged]))))
   # The full pipeline: getLambdaFusedPolr (tune: 20 lambdas x 6 fits) + refit at lambda*.
+  tess_path <- numeric(); tess_cv <- numeric(); tessera_runs(3)
   full <- timed({
     tune <- env$ordinalNetTuneMod(x, y, family = "cumulative", link = "logit", printProgress = FALSE,
                                   nLambda = 20, lambdaMinRatio = 0.01, alpha = 1, warn = FALSE)
@@ -64,15 +87,16 @@ if (nzchar(ref)) {
     env$ordinalNetMod(x, y, family = "cumulative", link = "logit", lambdaVals = lstar, alpha = 1,
                       warn = FALSE, printIter = FALSE)
   })
+  tessera_runs(2)
   cat(sprintf("reference tune + refit %.1f s (tessera cv_presto %.2f s): %.0fx\n", full$seconds,
-              cv$seconds, full$seconds / cv$seconds))
+              med_time(tess_cv), full$seconds / med_time(tess_cv)))
   add(task = "path + 5-fold CV + refit", n = n, p = p, K = K, peer = paste0("gregfaletto/presto@", commit),
-      seconds_tessera = cv$seconds, seconds_peer = full$seconds, speedup = full$seconds / cv$seconds,
+      seconds_tessera = med_time(tess_cv), seconds_peer = full$seconds, speedup = full$seconds / med_time(tess_cv),
       max_rel_objective_diff = NA, tessera_objective_not_higher = NA_character_)
 } else {
   cat("authors' pipeline skipped (PRESTO_REF unset)\n")
   add(task = "path + 5-fold CV + refit", n = n, p = ncol(x), K = nlevels(y),
-      peer = "gregfaletto/presto skipped (PRESTO_REF unset)", seconds_tessera = cv$seconds,
+      peer = "gregfaletto/presto skipped (PRESTO_REF unset)", seconds_tessera = med_time(tess_cv),
       seconds_peer = NA, speedup = NA, max_rel_objective_diff = NA, tessera_objective_not_higher = NA)
 }
 
@@ -80,43 +104,59 @@ if (has_on) {
   ver <- paste0("ordinalNet ", packageVersion("ordinalNet"))
   # ordinalNetTune on the same grid: stock ordinalNet has no PRESTO penalty, so its closest
   # model (non-parallel terms, lasso on each threshold's slopes) is timed, not compared.
+  tess_path <- numeric(); tess_cv <- numeric(); tessera_runs(3)
   tn <- timed(ordinalNet::ordinalNetTune(x, y, lambdaVals = fit$lambda, nFolds = 5, family = "cumulative",
                                          link = "logit", parallelTerms = FALSE, nonparallelTerms = TRUE,
                                          printProgress = FALSE, warn = FALSE))
+  tessera_runs(2)
   add(task = "ordinalNetTune (non-parallel lasso), same grid, 5 folds", n = n, p = ncol(x), K = nlevels(y),
-      peer = ver, seconds_tessera = cv$seconds, seconds_peer = tn$seconds, speedup = tn$seconds / cv$seconds,
+      peer = ver, seconds_tessera = med_time(tess_cv), seconds_peer = tn$seconds, speedup = tn$seconds / med_time(tess_cv),
       max_rel_objective_diff = NA, tessera_objective_not_higher = NA_character_)
   # A model both fit: the lasso proportional-odds model (tessera: blocks 2.. fixed at zero).
-  po <- timed(presto(x, y, block.factors = c(1, Inf, Inf), verbose = FALSE))
+  po_runs <- function(k) for (r in seq_len(k)) {
+    po <<- timed(presto(x, y, block.factors = c(1, Inf, Inf), verbose = FALSE)); po_t <<- c(po_t, po$seconds)
+  }
+  po_t <- numeric(); po_runs(3)
   on <- timed(ordinalNet::ordinalNet(x, y, family = "cumulative", link = "logit", parallelTerms = TRUE,
                                      nonparallelTerms = FALSE, lambdaVals = po$value$lambda))
   obj_on <- sapply(seq_along(po$value$lambda), function(l)
     objective(on$value$loglik[l], n, po$value$lambda[l], on$value$coefs[l, -(1:3)], sd_pop))
   rel <- (obj_on - po$value$objective) / abs(obj_on)
+  po_runs(2)
   cat(sprintf("lasso PO: ordinalNet %.2f s, tessera %.3f s; max |rel objective diff| %.2e\n",
-              on$seconds, po$seconds, max(abs(rel))))
+              on$seconds, med_time(po_t), max(abs(rel))))
   add(task = "lasso proportional odds path (20 lambdas), same grid", n = n, p = ncol(x), K = nlevels(y),
-      peer = ver, seconds_tessera = po$seconds, seconds_peer = on$seconds, speedup = on$seconds / po$seconds,
+      peer = ver, seconds_tessera = med_time(po_t), seconds_peer = on$seconds, speedup = on$seconds / med_time(po_t),
       max_rel_objective_diff = max(abs(rel)),
       tessera_objective_not_higher = sprintf("%d/%d", sum(po$value$objective <= obj_on * (1 + 1e-10)),
                                              length(rel)))
 }
 
-## 2. tessera's cost curve (path of 20 lambdas).
+write.csv(do.call(rbind, rows), out_csv, row.names = FALSE)
+cat("wrote", out_csv, "\n")
+}
+
+## 2. tessera's cost curve (path of 20 lambdas): n at p = 10, then p at n = 10^4.
+if (do_cost) {
+rows <- list()
 ns <- if (quick) c(1e3, 1e4, 1e5) else c(1e3, 1e4, 1e5, 1e6)
-ps <- if (quick) c(10, 100) else c(10, 100, 1000)
+ps <- if (quick) c(10, 100) else c(10, 100, 300, 1000)
 grid <- rbind(data.frame(n = ns, p = 10), data.frame(n = 1e4, p = ps[ps > 10]))
 for (i in seq_len(nrow(grid))) {
   # q = min(1/3, 3/p): with dense differences at large p the true model itself would cross.
   dd <- simulate_presto(n = grid$n[i], p = grid$p[i], alpha = c(-1, 1, 3), q = min(1 / 3, 3 / grid$p[i]),
                         seed = i)
+  gc(reset = TRUE)
   tt <- timed(presto(dd$x, dd$y, verbose = FALSE))
-  cat(sprintf("cost: n = %g, p = %d: %.2f s (max KKT %.1e, %d/20 converged)\n", grid$n[i], grid$p[i],
-              tt$seconds, max(tt$value$kkt[tt$value$converged]), sum(tt$value$converged)))
-  add(task = "tessera cost curve: path (20 lambdas)", n = grid$n[i], p = grid$p[i], K = 4, peer = "none",
-      seconds_tessera = tt$seconds, seconds_peer = NA, speedup = NA, max_rel_objective_diff = NA,
-      tessera_objective_not_higher = NA)
+  mem <- sum(gc()[, 6])  # peak MB of R's heap since the reset (the core's own memory is not counted)
+  f <- tt$value
+  cat(sprintf("cost: n = %g, p = %d: %.2f s (max KKT %.1e, %d/20 converged, %d constrained)\n", grid$n[i],
+              grid$p[i], tt$seconds, max(f$kkt), sum(f$converged), sum(f$constrained)))
+  add(task = "tessera cost curve: path (20 lambdas)", n = grid$n[i], p = grid$p[i], K = 4,
+      seconds = tt$seconds, newton_iterations = sum(f$iterations), max_kkt = max(f$kkt),
+      converged = sum(f$converged), constrained = sum(f$constrained), r_peak_mb = mem)
+  rm(dd, tt, f); gc()
 }
-res <- do.call(rbind, rows)
-write.csv(res, out_csv, row.names = FALSE)
-cat("wrote", out_csv, "\n")
+write.csv(do.call(rbind, rows), cost_csv, row.names = FALSE)
+cat("wrote", cost_csv, "\n")
+}

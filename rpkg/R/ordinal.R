@@ -72,8 +72,10 @@ presto_control <- function(tol = 1e-8, tol_inner = 1e-13, max_iter = 100, max_sw
 #' @return An object of class `c("presto", "tessera_fit")`: `lambda`, `a0` (intercepts,
 #'   (K-1) x nlambda), `beta` (p x (K-1) x nlambda), `psi` (the adjacent differences),
 #'   `df` (nonzero differences), `loglik`, `objective`, `kkt` (largest KKT residual),
-#'   `converged`, `message`, `levels` (low to high; the last is the rare class) and the
-#'   settings used.
+#'   `converged`, `constrained` (TRUE where the fitted cumulative probabilities would cross
+#'   on training rows without the non-crossing constraint, which is then solved with a log
+#'   barrier), `message`, `levels` (low to high; the last is the rare class) and the
+#'   settings used. Fitted probabilities never cross on the training rows.
 #' @seealso [cv_presto()] to choose `lambda`, [presto_baseline()] for proportional odds
 #'   and separate logits, [predict.presto()], [coef.presto()].
 #' @examples
@@ -369,7 +371,8 @@ print.presto <- function(x, digits = 3, ...) {
 #' @param object A fit from [presto()].
 #' @param ... Unused.
 #' @return An object of class `summary.presto`: the path table (lambda, nonzero
-#'   differences, log-likelihood, objective, KKT residual, convergence).
+#'   differences, log-likelihood, objective, KKT residual, convergence, whether the
+#'   non-crossing constraint was active).
 #' @examples
 #' d <- simulate_presto(n = 400, seed = 1)
 #' summary(presto(d$x, d$y, nlambda = 5))
@@ -377,7 +380,8 @@ print.presto <- function(x, digits = 3, ...) {
 summary.presto <- function(object, ...) {
   structure(list(path = data.frame(lambda = object$lambda, df = object$df, loglik = object$loglik,
                                    objective = object$objective, kkt = object$kkt,
-                                   iterations = object$iterations, converged = object$converged),
+                                   iterations = object$iterations, converged = object$converged,
+                                   constrained = object$constrained),
                  levels = object$levels, n = object$n, p = length(object$xnames),
                  alpha = object$alpha, message = object$message),
             class = "summary.presto")

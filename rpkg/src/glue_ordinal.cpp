@@ -51,6 +51,7 @@ Rcpp::List path_to_list(const ord::presto_fit& f) {
       Rcpp::Named("sweeps") = as_r(arma::conv_to<arma::vec>::from(f.sweeps)),
       Rcpp::Named("kkt") = as_r(f.kkt_violation),
       Rcpp::Named("converged") = Rcpp::LogicalVector(f.converged.begin(), f.converged.end()),
+      Rcpp::Named("constrained") = Rcpp::LogicalVector(f.constrained.begin(), f.constrained.end()),
       Rcpp::Named("message") = f.message,
       Rcpp::Named("center") = as_r(f.center.t()), Rcpp::Named("scale") = as_r(f.scale.t()),
       Rcpp::Named("block_factors") = as_r(f.options.block_factors),

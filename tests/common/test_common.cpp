@@ -5,6 +5,7 @@
 
 #include "tessera/common/context.hpp"
 #include "tessera/common/error.hpp"
+#include "tessera/common/folds.hpp"
 #include "tessera/common/linalg.hpp"
 #include "tessera/common/rng.hpp"
 #include "tessera/common/validate.hpp"
@@ -116,4 +117,32 @@ TEST_CASE("adam: minimises a convex quadratic to its closed-form minimiser") {
   const arma::mat d = opt.direction(g);
   CHECK(d(0, 0) == doctest::Approx(1.0).epsilon(1e-6));
   CHECK(d(1, 0) == doctest::Approx(-1.0).epsilon(1e-6));
+}
+
+TEST_CASE("stratified folds: balanced within every stratum and overall, seeded") {
+  // Strata of sizes 37, 5, 3 and 58 with arbitrary labels; 5 folds.
+  arma::uvec strata(103);
+  strata.subvec(0, 36).fill(7);
+  strata.subvec(37, 41).fill(2);
+  strata.subvec(42, 44).fill(100);
+  strata.subvec(45, 102).fill(0);
+  const arma::uvec f = stratified_folds(strata, 5, 42);
+  REQUIRE(f.n_elem == 103);
+  CHECK(f.max() == 4);
+  const arma::uvec sizes = arma::hist(f, arma::regspace<arma::uvec>(0, 4));
+  CHECK(sizes.max() - sizes.min() <= 1);
+  for (arma::uword label : {7u, 2u, 100u, 0u}) {
+    const arma::uvec in = arma::hist(arma::uvec(f(arma::find(strata == label))),
+                                     arma::regspace<arma::uvec>(0, 4));
+    CHECK(in.max() - in.min() <= 1);  // stratum of 5 members: one in each fold
+  }
+  CHECK(arma::all(stratified_folds(strata, 5, 42) == f));
+  CHECK(arma::any(stratified_folds(strata, 5, 43) != f));
+  // The assignment within a stratum is random: not simply the row order.
+  std::set<arma::uword> first_folds;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) first_folds.insert(stratified_folds(strata, 5, seed)(0));
+  CHECK(first_folds.size() > 1);
+  CHECK_THROWS_AS(stratified_folds(strata, 1, 1), invalid_argument);
+  CHECK_THROWS_WITH_AS(stratified_folds(arma::uvec{0, 1}, 3, 1),
+                       doctest::Contains("`folds` (3) must not exceed"), invalid_argument);
 }

@@ -216,18 +216,16 @@ TEST_CASE("sparse-differences DGP: CV-tuned PRESTO estimates the rare class bett
   CHECK(arma::median(r_po) < 1);
 }
 
-TEST_CASE("stratified folds deal every class evenly") {
+TEST_CASE("cross-validation uses stratified folds: every class in every fold") {
   const dataset d = split(fixture("np_data.csv"));
-  const arma::uvec f = stratified_folds(d.y, 4, 5, 42);
-  for (arma::uword c = 0; c < 4; ++c) {
-    arma::uvec counts(5, arma::fill::zeros);
-    for (arma::uword i = 0; i < d.y.n_elem; ++i)
-      if (d.y(i) == c) ++counts(f(i));
-    CHECK(counts.max() - counts.min() <= 1);
-    CHECK(counts.min() >= 1);
-  }
-  CHECK(arma::all(stratified_folds(d.y, 4, 5, 42) == f));
-  CHECK(arma::any(stratified_folds(d.y, 4, 5, 43) != f));
+  cv_options cvo;
+  cvo.seed = 42;
+  presto_options opt;
+  opt.nlambda = 3;
+  const presto_cv_fit cv = cv_presto(d.X, d.y, 4, opt, cvo);
+  CHECK(arma::all(cv.foldid == stratified_folds(d.y, 5, 42)));
+  for (arma::uword c = 0; c < 4; ++c)
+    for (arma::uword f = 0; f < 5; ++f) CHECK(arma::any(cv.foldid == f && d.y == c));
 }
 
 TEST_CASE("cross-validation: held-out Brier by hand, lambda.min, lambda.1se, refit") {
@@ -291,20 +289,62 @@ TEST_CASE("crossing policies") {
   CHECK(predict_class(arma::mat{{0.2, 0.5, 0.3}})(0) == 1);
 }
 
-TEST_CASE("p > n: training probabilities never cross; a boundary stop is reported, not hidden") {
-  rng_engine rng = make_rng(9);
-  const arma::mat X = draw_normal(rng, 40, 60);
-  arma::uvec y(40);
-  for (arma::uword i = 0; i < 40; ++i) y(i) = i % 4;
+TEST_CASE("non-crossing constraint: solved (matches constrOptim), never crosses on training rows") {
+  // The unconstrained maximum likelihood fit crosses on this data (see make_crossing.R).
+  const dataset d = split(fixture("crossing_data.csv"));
+  const arma::mat ref = fixture("crossing_constrOptim.csv");
+  const double n = static_cast<double>(d.y.n_elem);
   presto_options opt;
-  opt.nlambda = 8;
-  opt.max_sweeps = 2000;
+  opt.lambda = {0.0};
+  const presto_fit fit = fit_presto(d.X, d.y, 3, opt);
+  CHECK(fit.constrained(0) == 1);
+  CHECK(fit.converged(0) == 1);
+  CHECK(fit.message.empty());
+  CHECK(fit.kkt_violation(0) < 1e-6);  // of the Lagrangian
+  const arma::mat eta = predict_link(fit.intercepts.col(0), fit.beta.slice(0), d.X);
+  const arma::vec margin = eta.col(1) - eta.col(0);
+  CHECK(margin.min() >= 0);
+  CHECK(margin.min() < 1e-4);  // the constraint is active
+  // The unconstrained gradient is not zero there: without the constraint the fit would move on.
+  arma::mat g;
+  arma::vec ga;
+  fd_gradient(fit.intercepts.col(0), fit.psi.slice(0), d.X, d.y, g, ga);
+  CHECK(std::max(arma::abs(g).max(), arma::abs(ga).max()) > 1e-3);
+  // The constrained optimum of an independent solver (stats::constrOptim).
+  const double nll = -fit.loglik(0) / n;
+  CHECK(nll == doctest::Approx(ref(0, 4)).epsilon(1e-8));
+  CHECK(nll <= ref(0, 4) + 1e-10);
+  CHECK(fit.intercepts(0, 0) == doctest::Approx(ref(0, 0)).epsilon(1e-3));
+  CHECK(fit.intercepts(1, 0) == doctest::Approx(ref(0, 1)).epsilon(1e-3));
+  CHECK(fit.beta(0, 0, 0) == doctest::Approx(ref(0, 2)).epsilon(1e-3));
+  CHECK(fit.beta(0, 1, 0) == doctest::Approx(ref(0, 3)).epsilon(1e-3));
+  // Along a default path: every lambda converges, none crosses, F decreases with lambda.
+  const presto_fit path = fit_presto(d.X, d.y, 3);
+  CHECK(arma::all(path.converged == 1));
+  CHECK(arma::any(path.constrained == 1));
+  CHECK(arma::all(arma::diff(path.objective) <= 1e-12));
+  for (arma::uword l = 0; l < path.lambda.n_elem; ++l) {
+    CHECK(predict_probabilities(path.intercepts.col(l), path.beta.slice(l), d.X).crossing_rows.is_empty());
+    CHECK(path.kkt_violation(l) < 1e-6);
+  }
+}
+
+TEST_CASE("p > n: every lambda solved, training probabilities never cross") {
+  rng_engine rng = make_rng(9);
+  const arma::mat X = draw_normal(rng, 30, 40);
+  arma::uvec y(30);
+  for (arma::uword i = 0; i < 30; ++i) y(i) = i % 4;
+  presto_options opt;
+  opt.nlambda = 5;
+  opt.lambda_min_ratio = 0.05;
   const presto_fit fit = fit_presto(X, y, 4, opt);
   for (arma::uword l = 0; l < fit.lambda.n_elem; ++l) {
     CHECK(predict_probabilities(fit.intercepts.col(l), fit.beta.slice(l), X).crossing_rows.is_empty());
     CHECK(fit.intercepts.col(l).is_finite());
-    if (fit.converged(l) == 1) CHECK(fit.kkt_violation(l) < 1e-5);
+    CHECK(fit.converged(l) == 1);
+    CHECK(fit.kkt_violation(l) < 1e-5);
   }
   CHECK(arma::all(arma::diff(fit.objective) <= 1e-12));  // F decreases as lambda does
-  if (!arma::all(fit.converged == 1)) CHECK(fit.message.find("lambda") == 0);
+  CHECK(fit.message.empty());
+  CHECK(arma::any(fit.constrained == 1));  // the case needs the constraint
 }

@@ -7,6 +7,7 @@
 #include "tessera/common/rng.hpp"
 #include "tessera/common/context.hpp"
 #include "tessera/common/linalg.hpp"
+#include "tessera/common/folds.hpp"
 #include "tessera/optim/adam.hpp"
 #include "tessera/dag/graph.hpp"
 #include "tessera/dag/simulate.hpp"

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tessera/common/error.hpp"
+#include "tessera/common/folds.hpp"
 #include "tessera/common/rng.hpp"
 #include "tessera/common/validate.hpp"
 
@@ -629,18 +630,7 @@ arma::uvec make_folds(arma::uword n, int folds, std::uint64_t seed) {
 }
 
 arma::uvec make_stratified_folds(const arma::uvec& strata, int folds, std::uint64_t seed) {
-  check_at_least(folds, 2, "folds");
-  const arma::uword n = strata.n_elem;
-  require(static_cast<arma::uword>(folds) <= n, "`folds` (" + std::to_string(folds) +
-                                                    ") must not exceed the number of observations (" +
-                                                    std::to_string(n) + ").");
-  rng_engine rng = make_rng(seed, 0x5742a);
-  const arma::uvec perm = draw_permutation(rng, n);
-  // Order by stratum, random within stratum, then deal folds round-robin.
-  arma::uvec order = perm(arma::stable_sort_index(strata(perm)));
-  arma::uvec id(n);
-  for (arma::uword i = 0; i < n; ++i) id(order(i)) = i % static_cast<arma::uword>(folds);
-  return id;
+  return stratified_folds(strata, folds, seed);
 }
 
 path_fit fit_path(const arma::mat& X, const arma::vec& y, const arma::vec& weights, const fit_options& options,

@@ -7,7 +7,7 @@
 
 #include "solver.hpp"
 #include "tessera/common/error.hpp"
-#include "tessera/common/rng.hpp"
+#include "tessera/common/folds.hpp"
 #include "tessera/common/validate.hpp"
 
 namespace tessera::ordinal {
@@ -90,6 +90,8 @@ void validate_options(const presto_options& opt) {
   check_at_least(opt.max_sweeps, 1, "max_sweeps");
   check_at_least(opt.max_halvings, 0, "max_halvings");
   check_in_open(opt.p_min, 0, 0.5, "p_min");
+  check_positive(opt.barrier_start, "barrier_start");
+  check_in_closed(opt.barrier_final, 1e-300, opt.barrier_start, "barrier_final");
   for (double l : opt.lambda)
     require(std::isfinite(l) && l >= 0,
             "`lambda` must hold finite values >= 0, but it contains " + format_number(l) + ".");
@@ -150,6 +152,7 @@ presto_fit fit_path(const arma::mat& X, const arma::uvec& y, arma::uword n_class
   fit.sweeps.zeros(L);
   fit.kkt_violation.zeros(L);
   fit.converged.zeros(L);
+  fit.constrained.zeros(L);
   const double total_weight = weights.is_empty() ? static_cast<double>(P.n) : arma::accu(weights);
   for (arma::uword l = 0; l < L; ++l) {
     context.check_interrupt();
@@ -174,8 +177,9 @@ presto_fit fit_path(const arma::mat& X, const arma::uvec& y, arma::uword n_class
     fit.n_nonzero(l) = arma::accu(theta.psi != 0);
     fit.iterations(l) = rep.iterations;
     fit.sweeps(l) = rep.sweeps;
-    fit.kkt_violation(l) = kkt_violation(P, pen, opt.lambda(l), theta, opt.p_min);
+    fit.kkt_violation(l) = kkt_violation(P, pen, opt.lambda(l), theta, opt.p_min, rep.multipliers);
     fit.converged(l) = rep.converged;
+    fit.constrained(l) = rep.constrained;
     if (!rep.converged && fit.message.empty())
       fit.message = "lambda " + std::to_string(l + 1) + " (" + format_number(opt.lambda(l)) +
                     "): " + rep.message;
@@ -192,25 +196,6 @@ presto_fit fit_presto(const arma::mat& X, const arma::uvec& y, arma::uword n_cla
                       const runtime_context& context) {
   detail::validate_data(X, y, n_classes, weights, 3, true);
   return detail::fit_path(X, y, n_classes, options, weights, context);
-}
-
-arma::uvec stratified_folds(const arma::uvec& y, arma::uword n_classes, int nfolds,
-                            std::uint64_t seed) {
-  check_at_least(nfolds, 2, "nfolds");
-  const arma::uword F = static_cast<arma::uword>(nfolds);
-  arma::uvec fold(y.n_elem, arma::fill::zeros);
-  rng_engine rng = make_rng(seed, 0);
-  arma::uword next = static_cast<arma::uword>(draw_integer(rng, 0, nfolds - 1));
-  for (arma::uword c = 0; c < n_classes; ++c) {
-    const arma::uvec members = arma::find(y == c);
-    if (members.is_empty()) continue;
-    const arma::uvec perm = draw_permutation(rng, members.n_elem);
-    for (arma::uword r = 0; r < members.n_elem; ++r) {
-      fold(members(perm(r))) = next;
-      next = (next + 1) % F;
-    }
-  }
-  return fold;
 }
 
 namespace {
@@ -256,7 +241,7 @@ presto_cv_fit cv_presto(const arma::mat& X, const arma::uvec& y, arma::uword n_c
                                   std::to_string(counts(c)) + " observations, fewer than nfolds = " +
                                   std::to_string(F) +
                                   ": it cannot appear in every fold; lower nfolds or merge levels.");
-    out.foldid = stratified_folds(y, n_classes, cv.nfolds, cv.seed);
+    out.foldid = stratified_folds(y, cv.nfolds, cv.seed);
   }
   out.fit = detail::fit_path(X, y, n_classes, options, weights, context);
   presto_options fold_opt = out.fit.options;  // the full-data grid and factors

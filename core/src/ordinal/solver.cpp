@@ -200,10 +200,21 @@ void loss_gradient(const problem& P, const parameters& theta, double p_min, arma
 }
 
 double kkt_violation(const problem& P, const penalty& pen, double lambda, const parameters& theta,
-                     double p_min) {
+                     double p_min, const arma::mat& multipliers) {
   arma::mat g;
   arma::vec ga;
   loss_gradient(P, theta, p_min, g, ga);
+  if (!multipliers.is_empty()) {
+    // Gradient of the Lagrangian: minus sum_ik nu_ik grad d_ik, with
+    // d_ik = a_{k+1} - a_k + x_i' psi_{k+1}.
+    const arma::mat XtN = P.X.t() * multipliers;
+    const arma::rowvec s = arma::sum(multipliers, 0);
+    for (arma::uword k = 0; k < multipliers.n_cols; ++k) {
+      g.col(k + 1) -= XtN.col(k);
+      ga(k + 1) -= s(k);
+      ga(k) += s(k);
+    }
+  }
   double worst = ga.is_empty() ? 0.0 : arma::abs(ga).max();
   for (arma::uword m = 0; m < P.M; ++m)
     for (arma::uword j = 0; j < P.p; ++j) {
@@ -221,10 +232,203 @@ double kkt_violation(const problem& P, const penalty& pen, double lambda, const 
   return worst;
 }
 
-solve_report solve(const problem& P, const penalty& pen, double lambda, bool lambda_infinite,
-                   parameters& theta, const presto_options& opt) {
+namespace {
+
+// Margins d_ik = eta_{k+1,i} - eta_{k,i} = a_{k+1} - a_k + x_i' psi_{k+1} (n x (M-1)).
+arma::mat margins(const arma::mat& eta) {
+  return eta.n_cols < 2 ? arma::mat(eta.n_rows, 0) : arma::mat(arma::diff(eta, 1, 1));
+}
+
+// -mu sum_i u_i sum_k log d_ik (+inf if some margin is <= 0).
+double barrier_value(const problem& P, const arma::mat& D, double mu) {
+  if (mu == 0 || D.is_empty()) return 0;
+  double v = 0;
+  for (arma::uword k = 0; k < D.n_cols; ++k)
+    for (arma::uword i = 0; i < D.n_rows; ++i) {
+      const double d = D(i, k);
+      if (!(d > 0)) return inf;
+      v -= P.u(i) * std::log(d);
+    }
+  return mu * v;
+}
+
+// The proximal Newton subproblem of the barrier stage, solved exactly: minimise
+//   g'(z - z0) + (1/2)(z - z0)' H (z - z0) + lambda * penalty(psi)
+// over z = (a, vec(psi)) (free coordinates only), H and g the Hessian and gradient of
+// loss + barrier at z0 = theta, by an active-set method: on the current support with
+// fixed signs the problem is a linear system; a coordinate whose sign would flip is
+// stopped at zero and leaves the support; a zero coordinate whose subgradient condition
+// fails joins it. Ends when no sign flips and every zero coordinate satisfies its
+// condition (the exact minimiser of the piecewise-quadratic model).
+void dense_subproblem(const problem& P, const penalty& pen, double lambda, const row_derivatives& d,
+                      const arma::mat& eta, double mu, const std::vector<arma::uword>& free_j,
+                      const std::vector<arma::uword>& free_m, parameters& theta) {
+  const arma::uword n = P.n, M = P.M, p = P.p, dim = M + p * M;
+  // Per-row gradient (n x M) and Hessian (M x M entries, each an n-vector) in eta.
+  arma::mat G(n, M, arma::fill::zeros);
+  std::vector<arma::vec> E(M * M, arma::vec(n, arma::fill::zeros));
+  auto Eat = [&](arma::uword k, arma::uword l) -> arma::vec& { return E[k * M + l]; };
+  for (arma::uword i = 0; i < n; ++i) {
+    const arma::uword c = P.cls(i);
+    if (c >= 1) {
+      G(i, c - 1) += d.gl(i);
+      Eat(c - 1, c - 1)(i) += d.hll(i);
+    }
+    if (c < M) {
+      G(i, c) += d.gh(i);
+      Eat(c, c)(i) += d.hhh(i);
+    }
+    if (c >= 1 && c < M) {
+      Eat(c - 1, c)(i) += d.hlh(i);
+      Eat(c, c - 1)(i) += d.hlh(i);
+    }
+    for (arma::uword k = 0; k + 1 < M; ++k) {
+      const double dd = eta(i, k + 1) - eta(i, k);
+      const double gb = -mu * P.u(i) / dd, hb = mu * P.u(i) / (dd * dd);
+      G(i, k + 1) += gb;
+      G(i, k) -= gb;
+      Eat(k + 1, k + 1)(i) += hb;
+      Eat(k, k)(i) += hb;
+      Eat(k, k + 1)(i) -= hb;
+      Eat(k + 1, k)(i) -= hb;
+    }
+  }
+  // d/dpsi_m = sum_{k >= m} d/deta_k.
+  arma::vec g(dim, arma::fill::zeros);
+  arma::mat H(dim, dim, arma::fill::zeros);
+  arma::mat Gc = G;
+  for (arma::uword m = M - 1; m-- > 0;) Gc.col(m) += Gc.col(m + 1);
+  for (arma::uword k = 0; k < M; ++k) {
+    g(k) = arma::accu(G.col(k));
+    g.subvec(M + k * p, M + (k + 1) * p - 1) = P.X.t() * Gc.col(k);
+  }
+  // Ec(k, m) = sum_{l >= m} E(k, l); Ecc(m, m') = sum_{k >= m} Ec(k, m').
+  std::vector<arma::vec> Ec(M * M), Ecc(M * M);
+  for (arma::uword k = 0; k < M; ++k) {
+    arma::vec acc(n, arma::fill::zeros);
+    for (arma::uword m = M; m-- > 0;) {
+      acc += Eat(k, m);
+      Ec[k * M + m] = acc;
+    }
+  }
+  for (arma::uword m2 = 0; m2 < M; ++m2) {
+    arma::vec acc(n, arma::fill::zeros);
+    for (arma::uword m = M; m-- > 0;) {
+      acc += Ec[m * M + m2];
+      Ecc[m * M + m2] = acc;
+    }
+  }
+  for (arma::uword k = 0; k < M; ++k)
+    for (arma::uword l = 0; l < M; ++l) H(k, l) = arma::accu(Eat(k, l));
+  for (arma::uword k = 0; k < M; ++k)
+    for (arma::uword m = 0; m < M; ++m) {
+      const arma::vec col = P.X.t() * Ec[k * M + m];
+      H.submat(k, M + m * p, k, M + (m + 1) * p - 1) = col.t();
+      H.submat(M + m * p, k, M + (m + 1) * p - 1, k) = col;
+    }
+  for (arma::uword m = 0; m < M; ++m)
+    for (arma::uword m2 = m; m2 < M; ++m2) {
+      arma::mat Xw = P.X;
+      Xw.each_col() %= Ecc[m * M + m2];
+      const arma::mat B = P.X.t() * Xw;
+      H.submat(M + m * p, M + m2 * p, M + (m + 1) * p - 1, M + (m2 + 1) * p - 1) = B;
+      if (m2 != m) H.submat(M + m2 * p, M + m * p, M + (m2 + 1) * p - 1, M + (m + 1) * p - 1) = B.t();
+    }
+
+  // Coordinates: intercepts always free; free psi entries with their L1 / ridge weights.
+  arma::vec z0(dim), l1(dim, arma::fill::zeros), l2(dim, arma::fill::zeros);
+  std::vector<char> is_free(dim, 0);
+  for (arma::uword k = 0; k < M; ++k) { z0(k) = theta.a(k); is_free[k] = 1; }
+  for (arma::uword m = 0; m < M; ++m)
+    for (arma::uword j = 0; j < p; ++j) z0(M + m * p + j) = theta.psi(j, m);
+  for (std::size_t q = 0; q < free_j.size(); ++q) {
+    const arma::uword idx = M + free_m[q] * p + free_j[q];
+    const double f = pen.f(free_j[q], free_m[q]);
+    is_free[idx] = 1;
+    l1(idx) = lambda * f * pen.alpha;
+    l2(idx) = lambda * f * (1 - pen.alpha);
+  }
+  arma::vec z = z0;
+  arma::vec sgn(dim, arma::fill::zeros);
+  std::vector<char> in(dim, 0);
+  for (arma::uword q = 0; q < dim; ++q) {
+    if (!is_free[q]) continue;
+    if (q < M || l1(q) == 0 || z(q) != 0) in[q] = 1;
+    sgn(q) = z(q) > 0 ? 1.0 : (z(q) < 0 ? -1.0 : 0.0);
+  }
+  // Smooth-model gradient at z (incl. the ridge part).
+  auto model_grad = [&](const arma::vec& zz) { return arma::vec(g + H * (zz - z0) + l2 % zz); };
+  // A coordinate that enters and is pushed straight back to zero (a degenerate sign) may
+  // not enter again: this ends the loop without cycling.
+  std::vector<char> tabu(dim, 0);
+  arma::uword entered = dim;
+  for (int round = 0; round < 4 * static_cast<int>(dim) + 20; ++round) {
+    std::vector<arma::uword> S;
+    for (arma::uword q = 0; q < dim; ++q)
+      if (in[q]) S.push_back(q);
+    const arma::uvec Su(S);
+    arma::mat A = H(Su, Su);
+    A.diag() += l2(Su);
+    // Stationarity on S with the signs fixed: A (z_S - z0_S) = -(g_S + l1 s + l2 z0_S) plus the
+    // coupling to the off-support coordinates (at zero; their z - z0 is -z0 = 0 there).
+    arma::vec rhs = -(g(Su) + l1(Su) % sgn(Su) + l2(Su) % z0(Su));
+    arma::vec off = z - z0;
+    off(Su).zeros();
+    rhs -= H(Su, arma::regspace<arma::uvec>(0, dim - 1)) * off;
+    arma::vec delta;
+    if (!arma::solve(delta, A, rhs, arma::solve_opts::likely_sympd + arma::solve_opts::no_approx)) {
+      A.diag() += 1e-12 * std::max(1.0, arma::abs(A.diag()).max());
+      if (!arma::solve(delta, A, rhs)) return;  // leave theta: step halving will reject nothing
+    }
+    arma::vec target = z;
+    target(Su) = z0(Su) + delta;
+    // Sign flips: move toward the target only until the first penalised coordinate hits 0.
+    double tau = 1;
+    arma::uword hit = dim;
+    for (arma::uword q : S) {
+      if (l1(q) == 0 || sgn(q) == 0) continue;
+      if (target(q) * sgn(q) < 0) {
+        const double t = z(q) / (z(q) - target(q));
+        if (t < tau) { tau = t; hit = q; }
+      }
+    }
+    z += tau * (target - z);
+    if (hit < dim) {
+      if (hit == entered && tau == 0) tabu[hit] = 1;
+      z(hit) = 0;
+      in[hit] = 0;
+      sgn(hit) = 0;
+      entered = dim;
+      continue;
+    }
+    // New signs for coordinates that entered at zero, then the zero coordinates' conditions.
+    const arma::vec gr = model_grad(z);
+    arma::uword worst = dim;
+    double worst_v = 0;
+    for (arma::uword q = 0; q < dim; ++q) {
+      if (!is_free[q] || in[q] || tabu[q]) continue;
+      const double v = std::abs(gr(q)) - l1(q);
+      if (v > 1e-12 * std::max(1.0, l1(q)) && v > worst_v) { worst_v = v; worst = q; }
+    }
+    if (worst == dim) break;
+    entered = worst;
+    in[worst] = 1;
+    sgn(worst) = gr(worst) > 0 ? -1.0 : 1.0;
+  }
+  for (arma::uword k = 0; k < M; ++k) theta.a(k) = z(k);
+  for (arma::uword m = 0; m < M; ++m)
+    for (arma::uword j = 0; j < p; ++j) theta.psi(j, m) = z(M + m * p + j);
+}
+
+// Proximal Newton on loss + lambda * penalty + barrier(mu) from theta (updated in place).
+// mu = 0: no barrier; a step is then rejected if it crosses (loss = +inf), and `blocked`
+// reports that the iteration stopped because every halved step crossed. mu > 0: theta
+// must be strictly feasible; each step is first cut to 99% of the way to the boundary.
+solve_report newton(const problem& P, const penalty& pen, double lambda, bool lambda_infinite,
+                    parameters& theta, const presto_options& opt, double mu, bool& blocked) {
   solve_report rep;
-  const arma::uword n = P.n, M = P.M;
+  blocked = false;
+  const arma::uword n = P.n, M = P.M, Mb = mu > 0 ? M - 1 : 0;
   // Free coordinates (j, m); frozen ones stay at zero.
   std::vector<arma::uword> free_j, free_m;
   for (arma::uword m = 0; m < M; ++m)
@@ -235,18 +439,25 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
       else { free_j.push_back(j); free_m.push_back(m); }
     }
   const arma::uword n_free = free_j.size();
+  auto objective = [&](const arma::mat& eta_, const arma::mat& psi_) {
+    const double b = barrier_value(P, margins(eta_), mu);
+    if (!std::isfinite(b)) return inf;
+    return mean_loss(P, eta_) + penalty_value(pen, lambda, psi_) + b;
+  };
 
   arma::mat eta = linear_predictors(P, theta);
-  double F = mean_loss(P, eta) + penalty_value(pen, lambda, theta.psi);
-  if (!std::isfinite(F)) {
+  double F = objective(eta, theta.psi);
+  if (!std::isfinite(F) && mu == 0) {
     // The warm start crosses on the training rows: restart from the intercept-only fit.
     theta = null_parameters(P);
     eta = linear_predictors(P, theta);
-    F = mean_loss(P, eta) + penalty_value(pen, lambda, theta.psi);
+    F = objective(eta, theta.psi);
   }
   arma::vec rl(n), rh(n), clo(n), chi(n);
+  arma::mat rb(n, Mb), hb(n, Mb);
   arma::mat A(P.p, M), B(P.p, P.K), h(P.p, M);
   std::vector<char> active(n_free, 0);
+  bool crossed_seen = false;
 
   for (int iter = 1; iter <= opt.max_iter; ++iter) {
     rep.iterations = iter;
@@ -270,20 +481,42 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
       h.col(m) = A.col(m);
       for (arma::uword c = m + 1; c < P.K; ++c) h.col(m) += B.col(c);
     }
+    // Barrier: margin k depends on a_k (-1), a_{k+1} (+1) and psi_{k+1} (x).
+    arma::vec hb_a(M, arma::fill::zeros);
+    if (Mb > 0) {
+      const arma::mat D = margins(eta);
+      for (arma::uword k = 0; k < Mb; ++k)
+        for (arma::uword i = 0; i < n; ++i) {
+          const double dd = D(i, k);
+          rb(i, k) = -mu * P.u(i) / dd;
+          hb(i, k) = mu * P.u(i) / (dd * dd);
+        }
+      h.cols(1, M - 1) += P.Xsq.t() * hb;
+      const arma::rowvec s = arma::sum(hb, 0);
+      for (arma::uword k = 0; k < Mb; ++k) { hb_a(k) += s(k); hb_a(k + 1) += s(k); }
+    }
     const parameters start = theta;
 
     auto sweep_intercepts = [&]() {
       double change = 0;
       for (arma::uword k = 0; k < M; ++k) {
         const arma::uword s0 = P.start(k), s1 = P.start(k + 1), s2 = P.start(k + 2);
-        double G = 0, H = 0;
+        double G = 0, H = hb_a(k);
         for (arma::uword i = s0; i < s1; ++i) { G += rh(i); H += d.hhh(i); }
         for (arma::uword i = s1; i < s2; ++i) { G += rl(i); H += d.hll(i); }
+        if (Mb > 0) {
+          if (k >= 1) G += arma::accu(rb.col(k - 1));
+          if (k + 1 < M) G -= arma::accu(rb.col(k));
+        }
         if (!(H > 0)) continue;
         const double delta = -G / H;
         theta.a(k) += delta;
         for (arma::uword i = s0; i < s1; ++i) { rl(i) += d.hlh(i) * delta; rh(i) += d.hhh(i) * delta; }
         for (arma::uword i = s1; i < s2; ++i) { rl(i) += d.hll(i) * delta; rh(i) += d.hlh(i) * delta; }
+        if (Mb > 0) {
+          if (k >= 1) rb.col(k - 1) += delta * hb.col(k - 1);
+          if (k + 1 < M) rb.col(k) -= delta * hb.col(k);
+        }
         change = std::max(change, H * delta * delta);
       }
       return change;
@@ -295,6 +528,13 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
       double G = 0;
       for (arma::uword i = s0; i < s1; ++i) G += x[i] * rh(i);
       for (arma::uword i = s1; i < n; ++i) G += x[i] * (rl(i) + rh(i));
+      double* rbm = nullptr;
+      const double* hbm = nullptr;
+      if (Mb > 0 && m >= 1) {
+        rbm = rb.colptr(m - 1);
+        hbm = hb.colptr(m - 1);
+        for (arma::uword i = 0; i < n; ++i) G += x[i] * rbm[i];
+      }
       const double H = h(j, m), f = pen.f(j, m), old = theta.psi(j, m);
       const double denom = H + lambda * f * (1 - pen.alpha);
       if (!(denom > 0)) return 0.0;
@@ -312,12 +552,20 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
         rl(i) += clo(i) * v;
         rh(i) += chi(i) * v;
       }
+      if (rbm != nullptr)
+        for (arma::uword i = 0; i < n; ++i) rbm[i] += hbm[i] * delta * x[i];
       return std::max(H, 1e-300) * delta * delta;
     };
 
+    // Barrier mode: the barrier's curvature along the near-active margins makes coordinate
+    // descent crawl, so the subproblem is solved exactly by a dense active-set method.
+    const bool dense = Mb > 0 && static_cast<double>(M) * M * n * P.p * P.p <= 5e9;
+    if (dense) {
+      ++rep.sweeps;
+      dense_subproblem(P, pen, lambda, d, eta, mu, free_j, free_m, theta);
+    }
     // Coordinate descent with an active set.
-    bool inner_done = false;
-    while (!inner_done && rep.sweeps < opt.max_sweeps) {
+    while (!dense && rep.sweeps < opt.max_sweeps) {
       // Full sweep.
       ++rep.sweeps;
       double change = sweep_intercepts();
@@ -336,25 +584,33 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
       }
     }
 
-    // Step halving on the true objective.
+    // Step halving on the true objective (barrier included).
     const arma::vec da = theta.a - start.a;
     const arma::mat dpsi = theta.psi - start.psi;
     arma::mat deta = P.X * arma::cumsum(dpsi, 1);
     deta.each_row() += da.t();
     double t = 1;
+    if (Mb > 0) {
+      // Fraction to the boundary: the margins are linear in t.
+      const arma::mat D = margins(eta), dD = margins(deta);
+      for (arma::uword e = 0; e < D.n_elem; ++e)
+        if (dD(e) < 0) t = std::min(t, -0.99 * D(e) / dD(e));
+    }
     bool accepted = false;
-    double F_new = F;
+    double F_new = F, t_accepted = 0;
     bool all_crossed = true;
     for (int halving = 0; halving <= opt.max_halvings; ++halving, t *= 0.5) {
       const arma::mat eta_t = eta + t * deta;
       const arma::mat psi_t = start.psi + t * dpsi;
-      const double Ft = mean_loss(P, eta_t) + penalty_value(pen, lambda, psi_t);
+      const double Ft = objective(eta_t, psi_t);
       if (std::isfinite(Ft)) all_crossed = false;
+      else crossed_seen = true;
       if (std::isfinite(Ft) && Ft <= F) {
         theta.a = start.a + t * da;
         theta.psi = psi_t;
         eta = eta_t;
         F_new = Ft;
+        t_accepted = t;
         accepted = true;
         break;
       }
@@ -364,11 +620,10 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
       // No decrease along the Newton direction: converged if the step was negligible.
       const double step = std::max(da.is_empty() ? 0.0 : arma::abs(da).max(),
                                    dpsi.is_empty() ? 0.0 : arma::abs(dpsi).max());
-      if (all_crossed) {
+      if (all_crossed || (crossed_seen && step > 1e-6)) {
+        blocked = true;
         rep.converged = false;
-        rep.message = "every halved Newton step crosses the cumulative probabilities of some "
-                      "training rows: the fit stops on the non-crossing boundary (see its KKT "
-                      "residual); a larger lambda avoids it";
+        rep.message = "the Newton steps cross the cumulative probabilities of training rows";
       } else if (step > 1e-6) {
         rep.converged = false;
         rep.message = "step halving could not decrease the objective";
@@ -377,14 +632,124 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
     }
     const double rel = std::abs(F - F_new) / (std::abs(F) + 1e-100);
     F = F_new;
-    if (rel < opt.tol) break;
+    // A small change after a cut step (halved, or stopped short of the non-crossing
+    // boundary) is not convergence: only a full Newton step counts.
+    if (rel < opt.tol && t_accepted == 1) break;
     if (iter == opt.max_iter) {
       rep.converged = false;
+      blocked = crossed_seen;
       rep.message = "reached max_iter Newton iterations";
     }
   }
   rep.objective = F;
   return rep;
+}
+
+// Multipliers nu >= 0 of the non-crossing constraints at a barrier solution, fitted by
+// non-negative least squares to the stationarity conditions of the smooth coordinates
+// (intercepts, nonzero or unpenalised psi): grad L + ridge + l1 sign = sum nu_ik grad d_ik,
+// over the near-active margins (d_ik <= 1e-6). (The barrier's own estimate mu w_i / d_ik
+// is swamped by rounding once the margins are ~1e-12.) n x (M-1), sorted rows.
+arma::mat constraint_multipliers(const problem& P, const penalty& pen, double lambda,
+                                 const parameters& theta, const arma::mat& eta, double p_min) {
+  const arma::uword M = P.M, p = P.p;
+  const arma::mat D = margins(eta);
+  arma::mat nu(D.n_rows, D.n_cols, arma::fill::zeros);
+  std::vector<arma::uword> rows, ks;
+  for (arma::uword k = 0; k < D.n_cols; ++k)
+    for (arma::uword i = 0; i < D.n_rows; ++i)
+      if (D(i, k) <= 1e-6) { rows.push_back(i); ks.push_back(k); }
+  if (rows.empty()) return nu;
+  arma::mat g;
+  arma::vec ga;
+  loss_gradient(P, theta, p_min, g, ga);
+  // Target r (smooth coordinates) and constraint gradients V (columns), same coordinates.
+  std::vector<arma::uword> cj, cm;  // psi coordinates used (j, m); intercepts come first
+  for (arma::uword m = 0; m < M; ++m)
+    for (arma::uword j = 0; j < p; ++j) {
+      const double f = pen.f(j, m);
+      if (!std::isfinite(f) || P.zero_column(j)) continue;
+      if (theta.psi(j, m) != 0 || f == 0 || lambda == 0) { cj.push_back(j); cm.push_back(m); }
+    }
+  const arma::uword nr = M + cj.size(), nc = rows.size();
+  arma::vec r(nr);
+  for (arma::uword k = 0; k < M; ++k) r(k) = ga(k);
+  for (std::size_t q = 0; q < cj.size(); ++q) {
+    const double x = theta.psi(cj[q], cm[q]), f = pen.f(cj[q], cm[q]);
+    r(M + q) = g(cj[q], cm[q]) + lambda * f * (1 - pen.alpha) * x +
+               (x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0)) * lambda * f * pen.alpha;
+  }
+  // Lagrangian stationarity: r - V nu = 0, V's column for (i, k): +1 at a_{k+1}, -1 at a_k,
+  // x_i at psi_{k+1}.
+  arma::mat V(nr, nc, arma::fill::zeros);
+  for (arma::uword c = 0; c < nc; ++c) {
+    const arma::uword i = rows[c], k = ks[c];
+    V(k + 1, c) = 1;
+    V(k, c) = -1;
+    for (std::size_t q = 0; q < cj.size(); ++q)
+      if (cm[q] == k + 1) V(M + q, c) = P.X(i, cj[q]);
+  }
+  // Coordinate descent for min ||r - V nu||^2, nu >= 0.
+  arma::vec v(nc, arma::fill::zeros), res = r;
+  const arma::rowvec norms = arma::sum(arma::square(V), 0);
+  for (int sweep = 0; sweep < 5000; ++sweep) {
+    double change = 0;
+    for (arma::uword c = 0; c < nc; ++c) {
+      if (!(norms(c) > 0)) continue;
+      const double next = std::max(0.0, v(c) + arma::dot(V.col(c), res) / norms(c));
+      const double delta = next - v(c);
+      if (delta == 0) continue;
+      res -= delta * V.col(c);
+      v(c) = next;
+      change = std::max(change, std::abs(delta) * std::sqrt(norms(c)));
+    }
+    if (change < 1e-15) break;
+  }
+  for (arma::uword c = 0; c < nc; ++c) nu(rows[c], ks[c]) = v(c);
+  return nu;
+}
+
+}  // namespace
+
+solve_report solve(const problem& P, const penalty& pen, double lambda, bool lambda_infinite,
+                   parameters& theta, const presto_options& opt) {
+  bool blocked = false;
+  solve_report rep = newton(P, pen, lambda, lambda_infinite, theta, opt, 0, blocked);
+  if (!blocked || P.M < 2) return rep;
+  // The unconstrained minimiser crosses on some training rows: minimise under the
+  // constraints d_ik >= 0 by a log barrier, mu -> mu_final, warm-started, from a strictly
+  // feasible point (the last accepted iterate, pulled slightly toward the null fit, whose
+  // margins are the positive gaps between the intercepts, if one of its margins is 0).
+  {
+    const arma::mat D = margins(linear_predictors(P, theta));
+    if (!(D.min() > 0)) {
+      const parameters null = null_parameters(P);
+      theta.a = 0.999 * theta.a + 0.001 * null.a;
+      theta.psi *= 0.999;
+    }
+  }
+  solve_report total;
+  total.iterations = rep.iterations;
+  total.sweeps = rep.sweeps;
+  total.constrained = true;
+  for (double mu = opt.barrier_start; ; mu *= 0.01) {
+    const bool last = mu <= opt.barrier_final * 1.0000001;
+    solve_report stage = newton(P, pen, lambda, lambda_infinite, theta, opt, mu, blocked);
+    total.iterations += stage.iterations;
+    total.sweeps += stage.sweeps;
+    if (!stage.converged && total.converged) {
+      total.converged = false;
+      total.message = "non-crossing barrier stage mu = " + std::to_string(mu) + ": " + stage.message;
+    }
+    if (last) {
+      total.mu = mu;
+      break;
+    }
+  }
+  const arma::mat eta = linear_predictors(P, theta);
+  total.objective = mean_loss(P, eta) + penalty_value(pen, lambda, theta.psi);
+  total.multipliers = constraint_multipliers(P, pen, lambda, theta, eta, opt.p_min);
+  return total;
 }
 
 void to_original(const problem& P, const parameters& theta, arma::vec& intercepts, arma::mat& beta,

@@ -37,6 +37,9 @@ struct solve_report {
   int sweeps = 0;
   bool converged = true;
   std::string message;
+  bool constrained = false;  // the non-crossing barrier was needed
+  double mu = 0;             // its final weight
+  arma::mat multipliers;     // n x (M-1) constraint multipliers (sorted rows), when constrained
 };
 
 // The intercept-only fit: logit of the weighted cumulative class frequencies, psi = 0.
@@ -56,8 +59,10 @@ struct penalty {
 };
 double penalty_value(const penalty& pen, double lambda, const arma::mat& psi);
 
-// Minimises loss + lambda * penalty from theta (updated in place). With lambda_infinite,
-// every coordinate with f > 0 is held at zero.
+// Minimises loss + lambda * penalty from theta (updated in place) subject to no crossing
+// on the training rows: proximal Newton; if its steps are blocked by the constraint, a
+// log-barrier continuation (see presto.hpp). With lambda_infinite, every coordinate with
+// f > 0 is held at zero.
 solve_report solve(const problem& P, const penalty& pen, double lambda, bool lambda_infinite,
                    parameters& theta, const presto_options& opt);
 
@@ -65,9 +70,10 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
 void loss_gradient(const problem& P, const parameters& theta, double p_min, arma::mat& g_psi,
                    arma::vec& g_a);
 
-// Largest KKT residual at theta (standardised scale).
+// Largest KKT residual at theta (standardised scale); with multipliers (n x (M-1), sorted
+// rows) of the non-crossing constraints, of the Lagrangian.
 double kkt_violation(const problem& P, const penalty& pen, double lambda, const parameters& theta,
-                     double p_min);
+                     double p_min, const arma::mat& multipliers = arma::mat());
 
 // Back-transform to the original scale (cumulative sums; see presto.hpp).
 void to_original(const problem& P, const parameters& theta, arma::vec& intercepts, arma::mat& beta,

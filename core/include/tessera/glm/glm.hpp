@@ -142,7 +142,8 @@ cv_fit cross_validate(const arma::mat& X, const arma::vec& y, const arma::vec& w
 
 // A seeded random partition of 0..n-1 into `folds` groups of sizes differing by at most 1.
 arma::uvec make_folds(arma::uword n, int folds, std::uint64_t seed);
-// Same, but balanced within each stratum (strata: integer labels, e.g. a binary outcome).
+// Same, but balanced within each stratum (strata: integer labels, e.g. a binary outcome);
+// tessera::stratified_folds (common/folds.hpp).
 arma::uvec make_stratified_folds(const arma::uvec& strata, int folds, std::uint64_t seed);
 
 }  // namespace tessera::glm

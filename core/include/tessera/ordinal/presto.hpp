@@ -36,6 +36,20 @@
 // (up to max_halvings) on the true objective: a step is rejected if the objective
 // increases or if any TRAINING row gets a negative class probability (crossing
 // eta_k > eta_{k+1}), as ordinalNet does by setting the log-likelihood to -Inf.
+// Non-crossing on the training rows is thus a constraint of the problem: the margins
+// d_ik = eta_{k+1}(x_i) - eta_k(x_i) = a_{k+1} - a_k + x_i' psi_{k+1} must be >= 0 (linear
+// in the parameters, so the problem stays convex). ordinalNet simply stops when every
+// halved step crosses (at small lambda or p close to n); we solve the constrained problem
+// instead: when the unconstrained Newton iteration is blocked by crossing steps, we
+// continue from the last feasible iterate with a log barrier
+// -mu sum_i w_i sum_k log d_ik added to the objective (mu = barrier_start, then divided by
+// 100 until it is <= barrier_final). Each stage is a proximal Newton whose subproblem is
+// solved exactly by a dense active-set method (coordinate descent crawls along the stiff
+// barrier directions; above (K-1)^2 n p^2 = 5e9 it falls back to coordinate descent), each
+// step first cut to 99% of the way to the boundary. The duality gap is at most mu (K-2).
+// Such a lambda is flagged in `constrained`; its KKT residual is that of the Lagrangian,
+// with multipliers >= 0 of the near-active margins fitted by non-negative least squares.
+// A Newton iteration counts as converged only after a full (uncut) step.
 // Convergence: relative change of F below tol (1e-8). The KKT residual of every path
 // solution is computed and reported (max over coordinates, standardised scale).
 // Probabilities are floored at p_min (1e-8) only inside the Hessian/gradient, never in
@@ -53,9 +67,9 @@
 // unpenalised blocks); nlambda = 20 values log-spaced down to lambda_min_ratio = 0.01 of it;
 // warm starts. A user grid is sorted into decreasing order.
 //
-// Cross-validation: stratified folds (each class shuffled and dealt round-robin, so every
-// class reaches every training fold; a class with fewer members than folds is an error
-// naming it). Each training fold is standardised on its own rows and fitted on the
+// Cross-validation: stratified folds (tessera::stratified_folds: classes in turn, each
+// shuffled, dealt round-robin, so a class with at least nfolds members reaches every fold;
+// a class with fewer members than folds is an error naming it). Each training fold is standardised on its own rows and fitted on the
 // full-data grid; held-out predictions use the cumulative-sum coefficients (fixes defect
 // (c)); held-out probabilities of crossing rows are clamped at 0 and renormalised before
 // scoring, and the number of such rows is reported. Measures per observation (weighted
@@ -93,6 +107,8 @@ struct presto_options {
   int max_sweeps = 10000;          // coordinate-descent sweeps per Newton iteration
   int max_halvings = 10;
   double p_min = 1e-8;
+  double barrier_start = 1e-4;     // first weight of the non-crossing barrier (when needed)
+  double barrier_final = 1e-11;    // last weight (the barrier weight is divided by 100 per stage)
 };
 
 struct presto_fit {
@@ -109,6 +125,7 @@ struct presto_fit {
   arma::uvec sweeps;               // coordinate-descent sweeps per lambda
   arma::vec kkt_violation;         // max KKT residual per lambda (standardised scale)
   arma::uvec converged;            // 1/0 per lambda
+  arma::uvec constrained;          // 1 where the non-crossing constraint was active (barrier used)
   std::string message;             // empty when every lambda converged
   arma::rowvec center, scale;      // standardisation used
   presto_options options;          // options used (factors expanded)
@@ -145,10 +162,6 @@ presto_cv_fit cv_presto(const arma::mat& X, const arma::uvec& y, arma::uword n_c
                         const presto_options& options = {}, const cv_options& cv = {},
                         const arma::vec& weights = {},
                         const runtime_context& context = silent_context());
-
-// Stratified fold ids 0..nfolds-1 (see the header comment).
-arma::uvec stratified_folds(const arma::uvec& y, arma::uword n_classes, int nfolds,
-                            std::uint64_t seed);
 
 // ---- prediction --------------------------------------------------------------------
 
