@@ -87,8 +87,8 @@ double ordinal_loglik(const arma::vec& intercepts, const arma::mat& beta, const 
           "`weights` must be empty or have one value per row of `x`.");
   double ll = 0;
   for (arma::uword i = 0; i < y.n_elem; ++i) {
-    require(y(i) < pr.prob.n_cols, "`y` must hold class codes 0.." +
-                                       std::to_string(pr.prob.n_cols - 1) + ".");
+    require(y(i) < pr.prob.n_cols,
+            [&] { return "`y` must hold class codes 0.." + std::to_string(pr.prob.n_cols - 1) + "."; });
     const double p = pr.prob(i, y(i));
     if (!(p > 0)) return -std::numeric_limits<double>::infinity();
     ll += (weights.is_empty() ? 1.0 : weights(i)) * std::log(p);

@@ -29,9 +29,10 @@ void validate_data(const arma::mat& X, const arma::uvec& y, arma::uword n_classe
                                      std::to_string(X.n_rows) + ".");
   check_finite(X, "x");
   for (arma::uword i = 0; i < y.n_elem; ++i)
-    require(y(i) < n_classes, "`y` must hold class codes 0.." + std::to_string(n_classes - 1) +
-                                  ", but entry " + std::to_string(i + 1) + " is " +
-                                  std::to_string(y(i)) + ".");
+    require(y(i) < n_classes, [&] {
+      return "`y` must hold class codes 0.." + std::to_string(n_classes - 1) + ", but entry " +
+             std::to_string(i + 1) + " is " + std::to_string(y(i)) + ".";
+    });
   const arma::uvec counts = arma::hist(y, arma::regspace<arma::uvec>(0, n_classes - 1));
   std::string empty;
   for (arma::uword c = 0; c < n_classes; ++c)
