@@ -16,11 +16,11 @@
 #                           variance in less wall-clock time than the peer:
 #                           (o_t - ratio o_p) / (ratio - 1), o = overhead per run.
 # The machine is shared: only ratios are meaningful; the CSV records the load and commit.
-#   Rscript bench/aiscv/bench.R OUT.csv [REPS] [POINTS]
+#   Rscript bench/aiscv/bench.R OUT.csv [REPS] [POINTS, comma-separated: points per input]
 args <- commandArgs(TRUE)
 out_csv <- if (length(args) >= 1) args[1] else "bench/results/aiscv.csv"
 reps <- if (length(args) >= 2) as.integer(args[2]) else 20L
-n_pts <- if (length(args) >= 3) as.integer(args[3]) else 5000L
+points <- if (length(args) >= 3) as.integer(strsplit(args[3], ",")[[1]]) else c(2000L, 5000L, 20000L)
 suppressPackageStartupMessages(library(tessera))
 has_sens <- suppressMessages(requireNamespace("sensitivity", quietly = TRUE))
 if (!has_sens) message("sensitivity is not installed: only tessera is timed (run tools/install-deps --bench)")
@@ -69,7 +69,7 @@ timed <- function(f) {
 }
 
 rows <- list()
-for (cn in names(cases)) {
+for (n_pts in points) for (cn in names(cases)) {
   cs <- cases[[cn]]
   d <- cs$inputs$dim
   for (total in c(FALSE, TRUE)) {
@@ -110,7 +110,7 @@ for (cn in names(cases)) {
       for (m in methods) {
         e <- est[[m]]
         rows[[length(rows) + 1]] <- data.frame(
-          case = cn, index = kind, method = m, model_runs = runs, reps = reps,
+          case = cn, index = kind, method = m, points = n_pts, model_runs = runs, reps = reps,
           sum_variance = sum(apply(e[[key]], 2, stats::var)),
           median_seconds = stats::median(e$secs),
           model_s_per_run = stats::median(e$model_s) / runs,
@@ -121,17 +121,17 @@ for (cn in names(cases)) {
   }
 }
 tab <- do.call(rbind, rows)
-ref <- tab[tab$method == "tessera::sobol_aiscv", c("case", "index", "sum_variance", "median_seconds",
+ref <- tab[tab$method == "tessera::sobol_aiscv", c("case", "index", "model_runs", "sum_variance", "median_seconds",
                                                   "overhead_s_per_run")]
-names(ref)[3:5] <- c("t_var", "t_secs", "t_over")
-tab <- merge(tab, ref, by = c("case", "index"), sort = FALSE)
+names(ref)[4:6] <- c("t_var", "t_secs", "t_over")
+tab <- merge(tab, ref, by = c("case", "index", "model_runs"), sort = FALSE)
 tab$variance_ratio <- signif(tab$sum_variance / tab$t_var, 3)
 tab$work_normalised_ratio <- signif(tab$sum_variance * tab$median_seconds / (tab$t_var * tab$t_secs), 3)
 tab$break_even_model_s <- with(tab, ifelse(method == "tessera::sobol_aiscv" | variance_ratio <= 1, NA,
                                            signif(pmax(0, (t_over - variance_ratio * overhead_s_per_run) /
                                                             (variance_ratio - 1)), 3)))
 tab$t_var <- tab$t_secs <- tab$t_over <- NULL
-tab <- tab[order(tab$case, tab$index, tab$method != "tessera::sobol_aiscv", tab$method), ]
+tab <- tab[order(tab$case, tab$points, tab$model_runs, tab$index, tab$method != "tessera::sobol_aiscv", tab$method), ]
 tab$sensitivity_version <- if (has_sens) as.character(utils::packageVersion("sensitivity")) else "not installed"
 tab$tessera_version <- as.character(utils::packageVersion("tessera"))
 tab$commit <- commit
@@ -141,5 +141,5 @@ tab$cores <- parallel::detectCores()
 tab$date <- format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC")
 dir.create(dirname(out_csv), showWarnings = FALSE, recursive = TRUE)
 write.csv(tab, out_csv, row.names = FALSE)
-print(tab[, c("case", "index", "method", "model_runs", "sum_variance", "variance_ratio", "work_normalised_ratio",
+print(tab[, c("case", "index", "method", "points", "model_runs", "sum_variance", "variance_ratio", "work_normalised_ratio",
               "median_seconds", "overhead_s_per_run", "model_s_per_run", "break_even_model_s")], row.names = FALSE)

@@ -5,4 +5,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
 mkdir -p bench/results
-Rscript "$here/bench.R" "$root/bench/results/aiscv.csv" "${MC_BENCH_REPS:-20}" "${MC_BENCH_POINTS:-5000}"
+Rscript "$here/bench.R" "$root/bench/results/aiscv.csv" "${MC_BENCH_REPS:-20}" "${MC_BENCH_POINTS:-2000,5000,20000}"
