@@ -183,6 +183,7 @@ SEXP mc_sobol_new(Rcpp::List law, double model_runs, bool total, Rcpp::List opti
   o.model_runs = static_cast<arma::uword>(model_runs);
   o.total_order = total;
   o.aiscv = parse_options(options);
+  o.shrinkage = o.aiscv.shrinkage;
   auto* s = new mc::sobol_session(parse_marginals(law), o, static_cast<std::uint64_t>(seed));
   return Rcpp::XPtr<mc::sobol_session>(s, true);
   TESSERA_GLUE_END

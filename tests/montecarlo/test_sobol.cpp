@@ -141,7 +141,7 @@ replications replicate_beam(const beam_case& b, arma::uword points, int reps, do
   o.total_order = false;
   o.model_runs = 7 * points;
   o.aiscv.defensive = defensive;
-  o.aiscv.shrinkage = shrinkage;
+  o.shrinkage = shrinkage;
   replications r;
   r.S.zeros(reps, 6);
   r.se2.zeros(reps, 6);
