@@ -160,7 +160,7 @@ as_law_list <- function(inputs, call) {
 }
 
 mc_options <- function(budget, weights, family, components, diagonal, batch_frac, adapt_frac, level,
-                       jitter, call) {
+                       jitter, defensive, shrinkage, call) {
   check_whole(budget, "budget", min = 1, call = call)
   check_number(batch_frac, "batch_frac", min = 0, max = 1, min_inclusive = FALSE, call = call)
   check_number(adapt_frac, "adapt_frac", min = 0, max = 1, min_inclusive = FALSE, call = call)
@@ -168,6 +168,8 @@ mc_options <- function(budget, weights, family, components, diagonal, batch_frac
   check_number(jitter, "jitter", min = 0, call = call)
   check_whole(components, "components", min = 1, call = call)
   check_flag(diagonal, "diagonal", call = call)
+  check_number(defensive, "defensive", min = 0, max = 1, max_inclusive = FALSE, call = call)
+  check_flag(shrinkage, "shrinkage", call = call)
   if (!is.null(weights)) {
     if (!is.numeric(weights) || anyNA(weights)) {
       cli::cli_abort("{.arg weights} must be a numeric vector (one positive weight per expectation) or NULL.",
@@ -176,7 +178,8 @@ mc_options <- function(budget, weights, family, components, diagonal, batch_frac
     weights <- as.numeric(weights)
   }
   list(budget = budget, weights = weights, family = family, components = components, diagonal = diagonal,
-       batch_frac = batch_frac, adapt_frac = adapt_frac, level = level, jitter = jitter)
+       batch_frac = batch_frac, adapt_frac = adapt_frac, level = level, jitter = jitter, defensive = defensive,
+       shrinkage = shrinkage)
 }
 
 #' Many expectations from one sample: adaptive importance sampling with control variates
@@ -212,12 +215,26 @@ mc_options <- function(budget, weights, family, components, diagonal, batch_frac
 #' @param level Confidence level of the intervals.
 #' @param jitter Covariance jitter relative to the variance of each coordinate; grown
 #'   tenfold while a covariance stays singular, and reported in `history`.
+#' @param defensive Weight `delta` of the input law(s) in the sampling mixture,
+#'   `delta h + (1 - delta) sum_j alpha_j g_j` with `h` the equal mixture of the input laws
+#'   (Hesterberg's defensive importance sampling): the weights `f_j / g` stay below
+#'   `L / delta`, so no estimate can be much worse than plain Monte Carlo, at a cost of at
+#'   most a factor `1 / (1 - delta)` in variance. `0` gives the paper's algorithm.
+#' @param shrinkage Shrink each cross-entropy covariance toward its diagonal with the
+#'   data-driven Schaefer-Strimmer intensity (reported per batch in `history`). Off by
+#'   default in `aiscv()`: with strongly correlated targets (the paper's 100 beam laws with
+#'   a Gaussian copula) it can narrow a proposal along its major axis and made the errors
+#'   6x larger. On by default in [sobol_aiscv()], whose targets live in standard-normal
+#'   space with independent inputs: there, together with `defensive`, it keeps small
+#'   budgets stable (a covariance fitted from a hundred effective points in 12 dimensions
+#'   is otherwise narrower than the target in some direction, which makes the importance
+#'   weights heavy-tailed).
 #' @param n_outputs `J` in the deferred mode when it should be checked up front (else
 #'   taken from the first values told).
 #' @param seed Seed; `NULL` draws one from R's generator.
 #' @param verbose Show a progress bar in interactive sessions.
 #' @return An object of class `c("aiscv", "tessera_fit")`: `estimate`, `se`, `lower`,
-#'   `upper`, `covariance` (J x J), `ess`, final `alpha`, `beta`, `weights`,
+#'   `upper`, `covariance` (J x J), `ess`, final `alpha`, `beta`, `weights`, `defensive`,
 #'   `cv_degenerate` (control variate not identified, e.g. `J = 1`), `n_adapt`,
 #'   `n_final`, `stop_reason`, `history` (one row per batch), `history_estimate`,
 #'   `history_alpha`, `components` (final proposals). In the deferred mode, an object of
@@ -235,12 +252,14 @@ mc_options <- function(budget, weights, family, components, diagonal, batch_frac
 #' @export
 aiscv <- function(phi, inputs, budget = 2e4, weights = NULL, family = c("gaussian", "mixture"),
                   components = 2, diagonal = FALSE, batch_frac = 0.1, adapt_frac = 0.5, level = 0.95,
-                  jitter = 1e-6, n_outputs = NULL, seed = NULL, verbose = interactive()) {
+                  jitter = 1e-6, defensive = 0.1, shrinkage = FALSE, n_outputs = NULL, seed = NULL,
+                  verbose = interactive()) {
   call <- match.call()
   env <- environment()
   family <- match.arg(family)
   laws <- as_law_list(inputs, env)
-  opts <- mc_options(budget, weights, family, components, diagonal, batch_frac, adapt_frac, level, jitter, env)
+  opts <- mc_options(budget, weights, family, components, diagonal, batch_frac, adapt_frac, level, jitter,
+                     defensive, shrinkage, env)
   seed <- resolve_seed(seed)
   check_flag(verbose, "verbose")
   if (!is.null(phi) && !is.function(phi)) cli::cli_abort("{.arg phi} must be a function or NULL.")
@@ -311,21 +330,64 @@ new_aiscv_fit <- function(res, req) {
 #' evaluate the function at the request's points `x$X` and pass the values here. The
 #' result is the next request, or the fit once the budget is spent.
 #'
-#' @param x A request of class `aiscv_request` or `sobol_aiscv_request`.
+#' `tell()` is an S3 generic with the signature of the `sensitivity` package's
+#' `tell(x, y = NULL, ...)`, and tessera's methods are registered on both generics
+#' (on `sensitivity::tell` when that package is loaded), so `tell(x, y)` works on a
+#' tessera request whichever of the two packages was attached last, and
+#' `sensitivity`'s own `tell()` methods keep working through tessera's generic too.
+#' Unlike `sensitivity`, whose designs need one `tell()`, an aISCV design is adaptive:
+#' each `tell()` returns the next batch to evaluate until the fit comes back.
+#'
+#' @param x A request of class `aiscv_request` or `sobol_aiscv_request` (or, through the
+#'   generic, any object with a `tell()` method, such as a `sensitivity` design).
 #' @param y The values at `x$X`: an `n x J` matrix for `aiscv`, a vector of length
 #'   `nrow(x$X)` for `sobol_aiscv`.
-#' @param ... Unused.
+#' @param ... Unused by tessera's methods; passed on by the generic.
 #' @return The next request, or the fitted object.
 #' @examples
 #' req <- sobol_aiscv(NULL, input_law(a = mc_uniform(), b = mc_uniform()), budget = 1600, seed = 1)
 #' while (inherits(req, "sobol_aiscv_request")) req <- tell(req, req$X[, 1] + 2 * req$X[, 2])
 #' req
 #' @export
-tell <- function(x, y, ...) UseMethod("tell")
+tell <- function(x, y = NULL, ...) UseMethod("tell")
+
+# y is required by tessera's methods (the generic's default NULL follows sensitivity).
+check_told <- function(y, call) {
+  if (is.null(y)) {
+    cli::cli_abort(c("{.arg y} is missing: pass the values of the function at the rows of {.code x$X}.",
+                     "i" = "For example {.code req <- tell(req, f(req$X))}."), call = call)
+  }
+}
+
+# Objects of other classes (a sensitivity design when tessera's generic masks
+# sensitivity's) go to sensitivity's generic, which holds their methods. sensitivity's
+# methods also update the design in the caller's frame under its name (tell(x, y) with
+# no assignment); that is done here too, since they would otherwise update this frame.
+#' @rdname tell
+#' @export
+tell.default <- function(x, y = NULL, ...) {
+  if (requireNamespace("sensitivity", quietly = TRUE)) {
+    ns <- asNamespace("sensitivity")
+    has <- vapply(class(x), function(cl) !is.null(utils::getS3method("tell", cl, optional = TRUE, envir = ns)),
+                  logical(1))
+    if (any(has)) {
+      id <- deparse(substitute(x))
+      out <- sensitivity::tell(x, y, ...)
+      if (length(id) == 1L && make.names(id) == id) assign(id, out, envir = parent.frame())
+      return(invisible(out))
+    }
+  }
+  cli::cli_abort(c("{.arg x} must be a request made by {.code aiscv(NULL, ...)} or {.code sobol_aiscv(NULL, ...)}
+                    (or a {.pkg sensitivity} design), not {.cls {class(x)}}."))
+}
 
 #' @rdname tell
 #' @export
-tell.aiscv_request <- function(x, y, ...) tell_aiscv(x, y, environment())
+#' @rawNamespace S3method(sensitivity::tell, aiscv_request)
+tell.aiscv_request <- function(x, y = NULL, ...) {
+  check_told(y, environment())
+  tell_aiscv(x, y, environment())
+}
 
 #' @export
 print.aiscv_request <- function(x, ...) {
@@ -469,7 +531,8 @@ glance.aiscv <- function(x, ...) {
 #' @param budget Total number of model runs.
 #' @param total Also estimate total-order indices.
 #' @param ... Options of [aiscv()]: `weights`, `family`, `components`, `diagonal`,
-#'   `batch_frac`, `adapt_frac`, `level`, `jitter`.
+#'   `batch_frac`, `adapt_frac`, `level`, `jitter`, `defensive`, `shrinkage` (here `TRUE`
+#'   by default).
 #' @param seed Seed; `NULL` draws one from R's generator.
 #' @param verbose Show a progress bar in interactive sessions.
 #' @return An object of class `c("sobol_aiscv", "tessera_fit")`: `first`, `first_se`,
@@ -490,16 +553,18 @@ sobol_aiscv <- function(model, inputs, budget = 2e4, total = TRUE, ..., seed = N
   check_flag(total, "total")
   check_whole(budget, "budget", min = 1)
   dots <- list(...)
-  known <- c("weights", "family", "components", "diagonal", "batch_frac", "adapt_frac", "level", "jitter")
+  known <- c("weights", "family", "components", "diagonal", "batch_frac", "adapt_frac", "level", "jitter",
+             "defensive", "shrinkage")
   bad <- setdiff(names(dots), known)
   if (length(bad) || (length(dots) && is.null(names(dots)))) {
     cli::cli_abort("Unknown argument{?s} in {.arg ...}: {.val {if (length(bad)) bad else '(unnamed)'}}.")
   }
   a <- utils::modifyList(list(weights = NULL, family = "gaussian", components = 2, diagonal = FALSE,
-                              batch_frac = 0.1, adapt_frac = 0.5, level = 0.95, jitter = 1e-6), dots)
+                              batch_frac = 0.1, adapt_frac = 0.5, level = 0.95, jitter = 1e-6,
+                              defensive = 0.1, shrinkage = TRUE), dots)
   a$family <- match.arg(a$family, c("gaussian", "mixture"))
   opts <- mc_options(1, a$weights, a$family, a$components, a$diagonal, a$batch_frac, a$adapt_frac, a$level,
-                     a$jitter, env)
+                     a$jitter, a$defensive, a$shrinkage, env)
   seed <- resolve_seed(seed)
   check_flag(verbose, "verbose")
   if (!is.null(model) && !is.function(model)) cli::cli_abort("{.arg model} must be a function or NULL.")
@@ -532,7 +597,11 @@ tell_sobol <- function(x, y, env) {
 
 #' @rdname tell
 #' @export
-tell.sobol_aiscv_request <- function(x, y, ...) tell_sobol(x, y, environment())
+#' @rawNamespace S3method(sensitivity::tell, sobol_aiscv_request)
+tell.sobol_aiscv_request <- function(x, y = NULL, ...) {
+  check_told(y, environment())
+  tell_sobol(x, y, environment())
+}
 
 #' @export
 print.sobol_aiscv_request <- function(x, ...) {

@@ -59,6 +59,8 @@ mc::aiscv_options parse_options(const Rcpp::List& o) {
   out.diagonal = Rcpp::as<bool>(o["diagonal"]);
   out.jitter = Rcpp::as<double>(o["jitter"]);
   out.level = Rcpp::as<double>(o["level"]);
+  out.defensive = Rcpp::as<double>(o["defensive"]);
+  out.shrinkage = Rcpp::as<bool>(o["shrinkage"]);
   if (!Rf_isNull(o["weights"])) out.weights = Rcpp::as<arma::vec>(o["weights"]);
   return out;
 }
@@ -82,7 +84,7 @@ Rcpp::List components_to_r(const std::vector<mc::gaussian_mixture>& comps) {
 Rcpp::List result_to_r(const mc::aiscv_result& r) {
   const std::size_t S = r.history.size();
   const arma::uword J = r.estimate.n_elem;
-  Rcpp::NumericVector batch(S), n_points(S), n_total(S), criterion(S), jitter(S);
+  Rcpp::NumericVector batch(S), n_points(S), n_total(S), criterion(S), jitter(S), shrinkage(S);
   arma::mat est(S, J), s2(S, J), alpha(S, J), beta(S, J);
   alpha.fill(NA_REAL);
   for (std::size_t s = 0; s < S; ++s) {
@@ -92,13 +94,14 @@ Rcpp::List result_to_r(const mc::aiscv_result& r) {
     n_total[s] = static_cast<double>(h.n_total);
     criterion[s] = h.criterion;
     jitter[s] = h.jitter;
+    shrinkage[s] = h.shrinkage;
     est.row(s) = h.estimate.t();
     s2.row(s) = h.s2.t();
     beta.row(s) = h.beta.t();
     if (!h.alpha.is_empty()) alpha.row(s) = h.alpha.t();
   }
   Rcpp::LogicalVector degenerate(r.cv_degenerate.begin(), r.cv_degenerate.end());
-  return Rcpp::List::create(
+  Rcpp::List out = Rcpp::List::create(
       Rcpp::Named("estimate") = as_r(r.estimate), Rcpp::Named("se") = as_r(r.se),
       Rcpp::Named("lower") = as_r(r.lower), Rcpp::Named("upper") = as_r(r.upper),
       Rcpp::Named("covariance") = r.covariance, Rcpp::Named("ess") = as_r(r.ess),
@@ -109,9 +112,12 @@ Rcpp::List result_to_r(const mc::aiscv_result& r) {
       Rcpp::Named("components") = components_to_r(r.components),
       Rcpp::Named("history") = Rcpp::DataFrame::create(
           Rcpp::Named("batch") = batch, Rcpp::Named("n_points") = n_points, Rcpp::Named("n_total") = n_total,
-          Rcpp::Named("criterion") = criterion, Rcpp::Named("jitter") = jitter),
+          Rcpp::Named("criterion") = criterion, Rcpp::Named("jitter") = jitter,
+          Rcpp::Named("shrinkage") = shrinkage),
       Rcpp::Named("history_estimate") = est, Rcpp::Named("history_s2") = s2,
       Rcpp::Named("history_alpha") = alpha, Rcpp::Named("history_beta") = beta);
+  out.push_back(r.defensive, "defensive");  // List::create takes at most 20 entries
+  return out;
 }
 
 template <class Session>
@@ -177,6 +183,7 @@ SEXP mc_sobol_new(Rcpp::List law, double model_runs, bool total, Rcpp::List opti
   o.model_runs = static_cast<arma::uword>(model_runs);
   o.total_order = total;
   o.aiscv = parse_options(options);
+  o.shrinkage = o.aiscv.shrinkage;
   auto* s = new mc::sobol_session(parse_marginals(law), o, static_cast<std::uint64_t>(seed));
   return Rcpp::XPtr<mc::sobol_session>(s, true);
   TESSERA_GLUE_END

@@ -64,9 +64,15 @@ TEST_CASE("zero variance when each proposal is the optimal density and beta = I"
 TEST_CASE("J = 1: estimate within 4 SE, control variate flagged as degenerate") {
   aiscv_options o;
   o.budget = 4000;
+  o.defensive = 0;  // the paper's mixture: g_alpha = g_1, so g_1 / g_alpha is constant
   const aiscv_result r = aiscv(even_moments(1), {std_normal_1d()}, 1, o, 5);
   CHECK(std::abs(r.estimate(0) - 1.0) < 4 * r.se(0));
   CHECK(r.cv_degenerate[0] == 1);
+  // With the defensive component g_1 / g_alpha varies and the control variate is used.
+  o.defensive = 0.1;
+  const aiscv_result rd = aiscv(even_moments(1), {std_normal_1d()}, 1, o, 5);
+  CHECK(rd.cv_degenerate[0] == 0);
+  CHECK(std::abs(rd.estimate(0) - 1.0) < 4 * rd.se(0));
   CHECK(r.n_adapt + r.n_final == 4000);
   CHECK(r.ess(0) > 0);
   CHECK(r.ess(0) <= r.n_final);
@@ -141,6 +147,7 @@ TEST_CASE("Gaussian-mixture proposals (weighted EM) on a bimodal integrand") {
 TEST_CASE("identical expectations: degenerate control variates are flagged, no NaN") {
   aiscv_options o;
   o.budget = 2000;
+  o.defensive = 0;  // with it, g_j / g_alpha would vary
   phi_function twice = [](const arma::mat& x) { return arma::mat(arma::join_rows(arma::square(x.col(0)), arma::square(x.col(0)))); };
   const aiscv_result r = aiscv(twice, {std_normal_1d()}, 2, o, 4);
   CHECK(r.estimate.is_finite());
@@ -162,6 +169,7 @@ TEST_CASE("singular weighted covariance: relative jitter grows and is reported")
   aiscv_options o;
   o.budget = 1000;
   o.jitter = 0;
+  o.shrinkage = false;     // shrinkage alone would make the covariance regular
   o.adapt_fraction = 0.2;  // initial batch only: the fit is on the line
   const aiscv_result r = aiscv([](const arma::mat& x) { return arma::mat(arma::square(x.col(0))); }, {line}, 1, o, 3);
   CHECK(r.history.front().jitter > 0);
@@ -200,6 +208,36 @@ TEST_CASE("bad input: clear errors naming the argument") {
   CHECK_THROWS_WITH_AS(aiscv(zero, {std_normal_1d()}, 1, o, 1), doctest::Contains("zero at all"), tessera::invalid_argument);
   aiscv_session s({std_normal_1d()}, 1, o, 1);
   CHECK_THROWS_AS(s.result(), tessera::invalid_argument);
+  aiscv_options bad_def = o;
+  bad_def.defensive = 1.0;
+  CHECK_THROWS_WITH_AS(aiscv(even_moments(1), {std_normal_1d()}, 1, bad_def, 1), doctest::Contains("`defensive`"),
+                       tessera::invalid_argument);
+}
+
+TEST_CASE("defensive component: the final sample is iid from delta f + (1 - delta) g") {
+  // phi = x^20: the proposal is wide (variance about 21), so P(|X| < 1) differs between
+  // f = N(0, 1) (0.6827) and g; the share of final points with |x| < 1 must match
+  // delta 0.6827 + (1 - delta) P_g(|X| < 1) within binomial error.
+  aiscv_options o;
+  o.budget = 4000;
+  o.defensive = 0.5;
+  aiscv_session s({std_normal_1d()}, 1, o, 7);
+  while (s.phase_name() != "final") s.tell(arma::pow(s.ask(), 20));
+  const arma::mat x = s.ask();
+  s.tell(arma::pow(x, 20));
+  const aiscv_result& r = s.result();
+  CHECK(r.defensive == 0.5);
+  REQUIRE(r.components.size() == 1);
+  const gaussian& g = r.components[0].components[0];
+  const double m = g.mean(0), sd = std::sqrt(g.cov(0, 0));
+  auto Phi = [](double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); };
+  const double pg = Phi((1 - m) / sd) - Phi((-1 - m) / sd), pf = Phi(1.0) - Phi(-1.0);
+  const double want = 0.5 * pf + 0.5 * pg, n = static_cast<double>(x.n_rows);
+  const double got = static_cast<double>(arma::accu(arma::abs(x.col(0)) < 1.0)) / n;
+  CAPTURE(pg);
+  CHECK(std::abs(pf - pg) > 0.2);
+  CHECK(std::abs(got - want) < 4 * std::sqrt(want * (1 - want) / n));
+  CHECK(std::abs(r.estimate(0) - 654729075.0) < 4 * r.se(0));  // 19!! = E X^20
 }
 
 TEST_CASE("ask/tell session reproduces the one-call run") {

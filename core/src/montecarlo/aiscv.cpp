@@ -35,12 +35,9 @@ double column_variance(const arma::vec& x) { return x.n_elem > 1 ? arma::var(x) 
 
 // Estimates, covariance, intervals and ESS from the final sample's summands.
 template <class LawOf>
-void summarise(const arma::mat& logf, const arma::mat& phi, const arma::mat& logG, const arma::vec& alpha,
-               const arma::vec& beta, double level, LawOf law_of, aiscv_result& r) {
+void summarise(const arma::mat& logf, const arma::mat& phi, const arma::mat& logG, const arma::vec& logga,
+               const arma::vec& alpha, const arma::vec& beta, double level, LawOf law_of, aiscv_result& r) {
   const arma::uword n = phi.n_rows, J = phi.n_cols;
-  arma::mat terms = logG;
-  terms.each_row() += arma::log(alpha).t();
-  const arma::vec logga = log_sum_exp_rows(terms);
   const arma::mat y = weighted_values(logf, phi, logga, law_of);
   arma::mat Y(n, J);
   for (arma::uword j = 0; j < J; ++j) Y.col(j) = beta(j) + y.col(j) - beta(j) * arma::exp(logG.col(j) - logga);
@@ -103,24 +100,38 @@ gaussian_mixture flatten(const std::vector<gaussian_mixture>& comps, const arma:
   return out;
 }
 
-arma::vec mixture_log_density(const std::vector<gaussian_mixture>& comps, const arma::vec& alpha,
-                              const arma::mat& x) {
-  arma::mat terms(x.n_rows, comps.size());
-  for (std::size_t j = 0; j < comps.size(); ++j) terms.col(j) = std::log(alpha(j)) + log_density(comps[j], x);
+arma::mat components_log_densities(const std::vector<gaussian_mixture>& comps, const arma::mat& x) {
+  arma::mat out(x.n_rows, comps.size());
+  for (std::size_t j = 0; j < comps.size(); ++j) out.col(j) = log_density(comps[j], x);
+  return out;
+}
+
+// log( delta h + (1 - delta) sum_j alpha_j g_j ), h = equal mixture of the laws (columns of logf).
+arma::vec defensive_mixture_log_density(const arma::mat& logG, const arma::vec& alpha, const arma::mat& logf,
+                                        double delta) {
+  arma::mat terms(logG.n_rows, logG.n_cols + (delta > 0 ? 1 : 0));
+  terms.cols(0, logG.n_cols - 1) = logG;
+  terms.cols(0, logG.n_cols - 1).each_row() += arma::log((1 - delta) * alpha).t();
+  if (delta > 0)
+    terms.col(logG.n_cols) = std::log(delta / static_cast<double>(logf.n_cols)) + log_sum_exp_rows(logf);
   return log_sum_exp_rows(terms);
 }
 }  // namespace
 
-arma::vec optimise_alpha(const arma::vec& a, const arma::mat& G, const arma::vec& alpha0, double floor) {
+arma::vec optimise_alpha(const arma::vec& a, const arma::mat& G, const arma::vec& alpha0, double floor,
+                         const arma::vec& offset) {
   require(a.n_elem == G.n_rows && alpha0.n_elem == G.n_cols, "`a`, `G` and `alpha0` have inconsistent sizes.");
+  require(offset.is_empty() || offset.n_elem == G.n_rows, "`offset` must be empty or have one entry per row of `G`.");
   require(a.is_finite() && G.is_finite() && arma::all(a >= 0) && arma::all(arma::vectorise(G) >= 0),
           "`a` and `G` must be finite and non-negative.");
+  require(offset.is_empty() || (offset.is_finite() && arma::all(offset >= 0)), "`offset` must be finite and non-negative.");
+  const arma::vec c = offset.is_empty() ? arma::vec(G.n_rows, arma::fill::zeros) : offset;
   const double scale = a.max();
   if (!(scale > 0)) return optim::project_to_simplex(alpha0, floor);  // every residual is zero
   const arma::vec as = a / scale;
   const double M = static_cast<double>(a.n_elem);
   auto fg = [&](const arma::vec& alpha, arma::vec& grad) {
-    const arma::vec den = G * alpha + 1e-300;
+    const arma::vec den = c + G * alpha + 1e-300;
     const arma::vec q = as / den;
     grad = -(G.t() * (q / den)) / M;
     return arma::accu(q) / M;
@@ -146,6 +157,9 @@ aiscv_session::aiscv_session(std::vector<input_law> laws, arma::uword n_outputs,
           "`batch_fraction` must be positive and at most `adapt_fraction` (" + format_number(o.adapt_fraction) +
               "), not " + format_number(o.batch_fraction) + ".");
   check_nonnegative(o.jitter, "jitter");
+  require(o.defensive >= 0 && o.defensive < 1,
+          "`defensive` (the weight of the input law in the sampling mixture) must be in [0, 1), not " +
+              format_number(o.defensive) + ".");
   N_ = o.budget;
   n_batch_ = static_cast<arma::uword>(std::floor(o.batch_fraction * static_cast<double>(N_)));
   N1_ = static_cast<arma::uword>(std::floor(o.adapt_fraction * static_cast<double>(N_)));
@@ -232,10 +246,13 @@ arma::vec aiscv_session::h0_log_density(const arma::mat& logf) const {
   return log_sum_exp_rows(terms);
 }
 
+arma::vec aiscv_session::proposal_log_density(const arma::mat& logG, const arma::vec& alpha,
+                                               const arma::mat& logf) const {
+  return defensive_mixture_log_density(logG, alpha, logf, options_.defensive);
+}
+
 arma::mat aiscv_session::component_log_densities(const arma::mat& x) const {
-  arma::mat out(x.n_rows, J_);
-  for (arma::uword j = 0; j < J_; ++j) out.col(j) = log_density(components_[j], x);
-  return out;
+  return components_log_densities(components_, x);
 }
 
 arma::mat aiscv_session::checked_values(const arma::mat& values) const {
@@ -289,47 +306,69 @@ void aiscv_session::fit_components() {
     }
     const arma::vec w = arma::exp(logw - top);
     if (options_.family == proposal_family::single_gaussian) {
-      components_[j].components.push_back(fit_gaussian(X_, w, scale, options_.jitter, options_.diagonal, report));
+      components_[j].components.push_back(
+          fit_gaussian(X_, w, scale, options_.jitter, options_.diagonal, report, options_.shrinkage));
       components_[j].weights = arma::vec{1.0};
     } else {
       components_[j] = fit_gaussian_mixture(X_, w, options_.mixture_components, scale, options_.jitter,
-                                            options_.diagonal, rng, report);
+                                            options_.diagonal, rng, report, options_.shrinkage);
     }
   }
   last_jitter_ = report.jitter;
+  last_shrinkage_ = report.shrinkage;
   logG_ = component_log_densities(X_);
   if (!result_.history.empty()) {
     result_.history.back().components = components_;
     result_.history.back().jitter = last_jitter_;
+    result_.history.back().shrinkage = last_shrinkage_;
   }
 }
 
 void aiscv_session::update_alpha() {
   const arma::uword M = X_.n_rows;
   const arma::vec logh = pool_log_density();
-  arma::vec a(M);
+  const double delta = options_.defensive;
+  // log of the defensive density delta h at the pooled points (-Inf without one)
+  const arma::vec logdef = delta > 0 ? arma::vec(std::log(delta / static_cast<double>(L_)) + log_sum_exp_rows(logf_))
+                                     : arma::vec(M, arma::fill::value(-kInf));
+  arma::vec a(M), offset(M);
   arma::mat G(M, J_);
   for (arma::uword i = 0; i < M; ++i) {
-    double c = logG_.row(i).max();
+    double c = std::max(logG_.row(i).max(), logdef(i));
     for (arma::uword j = 0; j < J_; ++j)
       if (phi_(i, j) != 0) c = std::max(c, logf_(i, law_of(j)) + std::log(std::abs(phi_(i, j))));
     double acc = 0;
     for (arma::uword j = 0; j < J_; ++j) {
       const double v = phi_(i, j);
       const double fphi = v == 0 ? 0.0 : (v > 0 ? 1.0 : -1.0) * std::exp(logf_(i, law_of(j)) + std::log(std::abs(v)) - c);
-      G(i, j) = std::exp(logG_(i, j) - c);
-      const double r = fphi - beta_(j) * G(i, j);
+      const double g = std::exp(logG_(i, j) - c);
+      G(i, j) = (1 - delta) * g;
+      const double r = fphi - beta_(j) * g;
       acc += omega_(j) * r * r;
     }
+    offset(i) = std::exp(logdef(i) - c);
     a(i) = std::isfinite(c) ? std::exp(c - logh(i)) * acc : 0.0;
   }
   if (!a.is_finite()) a.elem(arma::find_nonfinite(a)).fill(std::numeric_limits<double>::max() / (10.0 * M));
-  alpha_ = optimise_alpha(a, G, alpha_, options_.alpha_floor);
+  alpha_ = optimise_alpha(a, G, alpha_, options_.alpha_floor, offset);
 }
 
 void aiscv_session::draw_from_proposal(arma::uword n, std::uint64_t stream) {
   rng_engine rng = make_rng(seed_, stream);
-  pending_ = sample(flatten(components_, alpha_), n, rng);
+  // iid from delta h + (1 - delta) g: the number of defensive draws is Binomial(n, delta),
+  // each from a law chosen uniformly (h is the equal mixture of the laws).
+  arma::uvec per_law(L_, arma::fill::zeros);
+  arma::uword n_def = 0;
+  if (options_.defensive > 0)
+    for (arma::uword i = 0; i < n; ++i)
+      if (draw_uniform(rng) < options_.defensive) {
+        ++n_def;
+        ++per_law(std::min<arma::uword>(L_ - 1, static_cast<arma::uword>(draw_uniform(rng) * static_cast<double>(L_))));
+      }
+  pending_ = sample(flatten(components_, alpha_), n - n_def, rng);
+  const std::uint64_t sd = derive_seed(derive_seed(seed_, 7000), stream);
+  for (arma::uword l = 0; l < L_; ++l)
+    if (per_law(l) > 0) pending_ = arma::join_cols(pending_, draw_law(laws_[l], per_law(l), derive_seed(sd, l), l));
 }
 
 void aiscv_session::tell(const arma::mat& values) {
@@ -391,9 +430,7 @@ void aiscv_session::tell(const arma::mat& values) {
     update_alpha();
   } else {
     const arma::mat logG = component_log_densities(Xn);
-    arma::mat terms = logG;
-    terms.each_row() += arma::log(alpha_).t();
-    const arma::vec logga = log_sum_exp_rows(terms);
+    const arma::vec logga = proposal_log_density(logG, alpha_, logf);
     const arma::mat y = weighted_values(logf, V, logga, law_of);
     arma::vec s2_new(J_), est(J_);
     for (arma::uword j = 0; j < J_; ++j) {
@@ -416,13 +453,12 @@ void aiscv_session::tell(const arma::mat& values) {
     const double crit_old = arma::dot(omega_, s2_old_) / static_cast<double>(N_ - N_prev_);
     const double crit_new = arma::dot(omega_, s2_new) / static_cast<double>(N_ - N_now_);
     // Append the batch to the pool with every proposal's density.
-    arma::mat old_terms = logG_;
-    old_terms.each_row() += arma::log(alpha_).t();
-    const arma::vec logq_old_points = log_sum_exp_rows(old_terms);
+    const arma::vec logq_old_points = proposal_log_density(logG_, alpha_, logf_);
     arma::mat logq_new(Xn.n_rows, logq_.n_cols + 1);
     logq_new.col(0) = h0_log_density(logf);
     for (std::size_t b = 0; b < stage_components_.size(); ++b)
-      logq_new.col(b + 1) = mixture_log_density(stage_components_[b], stage_alpha_[b], Xn);
+      logq_new.col(b + 1) =
+          proposal_log_density(components_log_densities(stage_components_[b], Xn), stage_alpha_[b], logf);
     logq_new.col(logq_.n_cols) = logga;
     logq_ = arma::join_cols(arma::join_rows(logq_, logq_old_points), logq_new);
     stage_components_.push_back(components_);
@@ -462,7 +498,10 @@ void aiscv_session::tell(const arma::mat& values) {
 void aiscv_session::finish(const arma::mat& values) {
   auto law_of = [this](arma::uword j) { return this->law_of(j); };
   const arma::mat logf = law_log_densities(pending_);
-  summarise(logf, values, component_log_densities(pending_), alpha_, beta_, options_.level, law_of, result_);
+  const arma::mat logG = component_log_densities(pending_);
+  summarise(logf, values, logG, proposal_log_density(logG, alpha_, logf), alpha_, beta_, options_.level, law_of,
+            result_);
+  result_.defensive = options_.defensive;
   result_.weights = omega_;
   result_.components = components_;
   result_.cv_degenerate = degenerate_;
@@ -508,7 +547,8 @@ aiscv_result estimate_with_proposal(const phi_function& phi, const std::vector<i
   check_finite(v, "phi values");
   aiscv_result r;
   const std::size_t L = laws.size();
-  summarise(logf, v, logG, alpha, beta, level, [L](arma::uword j) { return L == 1 ? arma::uword(0) : j; }, r);
+  summarise(logf, v, logG, defensive_mixture_log_density(logG, alpha, logf, 0.0), alpha, beta, level,
+            [L](arma::uword j) { return L == 1 ? arma::uword(0) : j; }, r);
   r.components = components;
   return r;
 }

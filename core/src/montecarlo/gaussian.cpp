@@ -95,8 +95,28 @@ arma::mat sample(const gaussian_mixture& g, arma::uword n, rng_engine& rng) {
   return out;
 }
 
+double shrinkage_intensity(const arma::mat& centred, const arma::vec& p, const arma::mat& cov) {
+  const arma::uword d = centred.n_cols;
+  if (d < 2) return 0.0;
+  const arma::vec p2 = arma::square(p);
+  const arma::mat sq = arma::square(centred);
+  // sum_k p_k^2 (c_ki c_kj - s_ij)^2 = A_ij - 2 s_ij B_ij + s_ij^2 sum p^2
+  const arma::mat A = sq.t() * (sq.each_col() % p2);
+  const arma::mat B = centred.t() * (centred.each_col() % p2);
+  const arma::mat var = A - 2 * (cov % B) + arma::square(cov) * arma::accu(p2);
+  double num = 0, den = 0;
+  for (arma::uword j = 0; j < d; ++j)
+    for (arma::uword i = 0; i < d; ++i)
+      if (i != j) {
+        num += std::max(var(i, j), 0.0);
+        den += cov(i, j) * cov(i, j);
+      }
+  if (!(den > 0)) return num > 0 ? 1.0 : 0.0;
+  return std::min(1.0, num / den);
+}
+
 gaussian fit_gaussian(const arma::mat& x, const arma::vec& w, const arma::rowvec& scale, double jitter,
-                      bool diagonal, fit_report& report) {
+                      bool diagonal, fit_report& report, bool shrink) {
   const double total = arma::accu(w);
   if (!(total > 0) || !std::isfinite(total))
     throw numerical_error("the cross-entropy weights of a proposal are all zero or not finite.");
@@ -104,17 +124,26 @@ gaussian fit_gaussian(const arma::mat& x, const arma::vec& w, const arma::rowvec
   const arma::vec mean = x.t() * p;
   arma::mat centred = x;
   centred.each_row() -= mean.t();
-  const arma::mat cov = centred.t() * (centred.each_col() % p);  // centred, never E[xx'] - mm'
-  return regularised(mean, 0.5 * (cov + cov.t()), scale, jitter, diagonal, report);
+  arma::mat cov = centred.t() * (centred.each_col() % p);  // centred, never E[xx'] - mm'
+  cov = 0.5 * (cov + cov.t());
+  if (shrink && !diagonal) {
+    const double lambda = shrinkage_intensity(centred, p, cov);
+    report.shrinkage = std::max(report.shrinkage, lambda);
+    const arma::vec dg = cov.diag();
+    cov *= 1 - lambda;
+    cov.diag() = dg;
+  }
+  return regularised(mean, cov, scale, jitter, diagonal, report);
 }
 
 gaussian_mixture fit_gaussian_mixture(const arma::mat& x, const arma::vec& w, arma::uword K,
                                       const arma::rowvec& scale, double jitter, bool diagonal,
-                                      rng_engine& rng, fit_report& report, int max_iter, double tol) {
+                                      rng_engine& rng, fit_report& report, bool shrink, int max_iter,
+                                      double tol) {
   const arma::uword n = x.n_rows;
   gaussian_mixture g;
   if (K <= 1 || arma::accu(w > 0) <= K) {
-    g.components.push_back(fit_gaussian(x, w, scale, jitter, diagonal, report));
+    g.components.push_back(fit_gaussian(x, w, scale, jitter, diagonal, report, shrink));
     g.weights = arma::vec{1.0};
     return g;
   }
@@ -165,10 +194,10 @@ gaussian_mixture fit_gaussian_mixture(const arma::mat& x, const arma::vec& w, ar
       const arma::vec wk = p % resp.col(k);
       next.weights(k) = arma::accu(wk);
       if (!(next.weights(k) > 1e-12)) {  // an emptied component: refit on everything
-        next.components.push_back(fit_gaussian(x, p, scale, jitter, diagonal, report));
+        next.components.push_back(fit_gaussian(x, p, scale, jitter, diagonal, report, shrink));
         next.weights(k) = 1e-12;
       } else {
-        next.components.push_back(fit_gaussian(x, wk, scale, jitter, diagonal, report));
+        next.components.push_back(fit_gaussian(x, wk, scale, jitter, diagonal, report, shrink));
       }
     }
     next.weights /= arma::accu(next.weights);

@@ -22,6 +22,7 @@ aiscv_options inner_options(const sobol_options& o, arma::uword d) {
   const arma::uword blocks = d + (o.total_order ? 2 : 1);
   aiscv_options a = o.aiscv;
   a.budget = o.model_runs / blocks;
+  a.shrinkage = o.shrinkage;
   if (a.weights.is_empty()) {
     // Default criterion: the sum of the indices' delta-method variances without their
     // cross terms, omega_j = sum_k (d index_k / d I_j)^2 at the batch-0 estimates (relative

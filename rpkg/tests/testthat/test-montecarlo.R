@@ -67,3 +67,42 @@ test_that("sobol_aiscv recovers the Ishigami indices and supports the deferred m
   expect_identical(req$first, direct$first)
   expect_length(req$total_lower, 0)
 })
+
+test_that("tell() works whichever of tessera and sensitivity is attached last", {
+  skip_if_not_installed("sensitivity")
+  suppressPackageStartupMessages(requireNamespace("sensitivity"))
+  inputs <- input_law(a = mc_normal(), b = mc_normal())
+  model <- function(x) x[, 1] + 2 * x[, 2]
+  direct <- sobol_aiscv(model, inputs, budget = 1500, total = FALSE, seed = 4)
+  # A bare tell() as typed at the console, looked up on the search path.
+  run_deferred <- function() {
+    req <- sobol_aiscv(NULL, inputs, budget = 1500, total = FALSE, seed = 4)
+    while (inherits(req, "sobol_aiscv_request")) {
+      req <- eval(quote(tell(r, v)), list(r = req, v = model(req$X)), globalenv())
+    }
+    req
+  }
+  on.exit(if ("package:sensitivity" %in% search()) detach("package:sensitivity"), add = TRUE)
+  # sensitivity attached after tessera: its generic comes first on the search path
+  library(sensitivity, pos = 2, warn.conflicts = FALSE, quietly = TRUE)
+  expect_identical(environment(get("tell", envir = globalenv())), asNamespace("sensitivity"))
+  expect_identical(run_deferred()$first, direct$first)
+  detach("package:sensitivity")
+  # sensitivity attached before tessera: tessera's generic comes first
+  if ("package:tessera" %in% search()) {
+    library(sensitivity, pos = match("package:tessera", search()) + 1, warn.conflicts = FALSE, quietly = TRUE)
+    expect_identical(environment(get("tell", envir = globalenv())), asNamespace("tessera"))
+    expect_identical(run_deferred()$first, direct$first)
+  }
+  # Either generic on a tessera request, and tessera's generic on a sensitivity design.
+  req <- aiscv(NULL, input_law(mc_normal()), budget = 1000, seed = 2)
+  expect_s3_class(sensitivity::tell(req, req$X^2), "aiscv_request")
+  X1 <- data.frame(a = rnorm(50), b = rnorm(50))
+  X2 <- data.frame(a = rnorm(50), b = rnorm(50))
+  des <- sensitivity::soboljansen(model = NULL, X1 = X1, X2 = X2, nboot = 0)
+  des2 <- des
+  tessera::tell(des, model(as.matrix(des$X)))      # updates `des` in place, as sensitivity does
+  sensitivity::tell(des2, model(as.matrix(des2$X)))
+  expect_false(is.null(des$S))
+  expect_equal(des$S, des2$S)
+})

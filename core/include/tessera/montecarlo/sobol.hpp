@@ -37,6 +37,8 @@ using model_function = std::function<arma::vec(const arma::mat& x)>;
 struct sobol_options {
   arma::uword model_runs = 20000;  // total model evaluations (the budget)
   bool total_order = true;
+  bool shrinkage = true;           // covariance shrinkage of the inner aISCV (replaces aiscv.shrinkage):
+                                   // on by default here, see aiscv.hpp
   aiscv_options aiscv;             // its `budget` is overwritten from model_runs
 };
 

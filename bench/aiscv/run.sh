@@ -3,5 +3,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-mkdir -p "$root/bench/results"
-Rscript "$here/bench.R" "$root/bench/results/montecarlo.csv" "${MC_BENCH_REPS:-20}" "${MC_BENCH_POINTS:-5000}"
+cd "$root"
+mkdir -p bench/results
+Rscript "$here/bench.R" "$root/bench/results/aiscv.csv" "${MC_BENCH_REPS:-20}" "${MC_BENCH_POINTS:-2000,5000,20000}"
