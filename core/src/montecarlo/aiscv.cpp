@@ -231,9 +231,10 @@ arma::mat aiscv_session::law_log_densities(const arma::mat& x) const {
     require(v.n_elem == x.n_rows, "the log density of `laws[" + str(l + 1) + "]` returned " + str(v.n_elem) +
                                       " values for " + str(x.n_rows) + " points; it must return one per point.");
     for (arma::uword i = 0; i < v.n_elem; ++i)
-      require(!std::isnan(v(i)) && v(i) < kInf,
-              "the log density of `laws[" + str(l + 1) + "]` is " + (std::isnan(v(i)) ? "NaN" : "+Inf") +
-                  " at point " + str(i + 1) + " of the batch: it must be finite or -Inf (outside the support).");
+      require(!std::isnan(v(i)) && v(i) < kInf, [&] {
+        return "the log density of `laws[" + str(l + 1) + "]` is " + (std::isnan(v(i)) ? "NaN" : "+Inf") +
+               " at point " + str(i + 1) + " of the batch: it must be finite or -Inf (outside the support).";
+      });
     out.col(l) = v;
   }
   return out;
@@ -392,8 +393,10 @@ void aiscv_session::tell(const arma::mat& values) {
   if (phase_ == phase::initial) {
     const arma::vec logh0 = h0_log_density(logf);
     for (arma::uword i = 0; i < logh0.n_elem; ++i)
-      require(std::isfinite(logh0(i)), "the input law gives zero density at its own sample point " + str(i + 1) +
-                                           ": check its log density.");
+      require(std::isfinite(logh0(i)), [&] {
+        return "the input law gives zero density at its own sample point " + str(i + 1) +
+               ": check its log density.";
+      });
     const arma::mat y = weighted_values(logf, V, logh0, law_of);
     const arma::vec est = arma::mean(y, 0).t();
     s2_old_.set_size(J_);
