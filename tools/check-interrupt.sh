@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks that Ctrl-C (SIGINT) during a long fit stops it cleanly and leaves the R session
-# usable: an R process starts a fit that would run for minutes, we interrupt it once it is
-# running, and the same process must then catch the interrupt and fit again.
+# usable: an R process starts a fit that would run for minutes (tol = 0 turns off the early
+# stop, so an idle machine cannot finish it first), we interrupt it once it is running, and
+# the same process must then catch the interrupt and fit again.
 # Usage: R_LIBS=... tools/check-interrupt.sh
 set -uo pipefail
 work=$(mktemp -d)
@@ -10,7 +11,7 @@ cat > "$work/run.R" <<RSCRIPT
 library(tessera)
 x <- simulate_sem(n = 1000, d = 40, seed = 1)\$x
 file.create("$work/started")
-r <- tryCatch(colide(x, control = dag_control(warm_iter = 1e7, max_iter = 1e7), verbose = FALSE),
+r <- tryCatch(colide(x, control = dag_control(warm_iter = 1e7, max_iter = 1e7, tol = 0), verbose = FALSE),
               interrupt = function(e) "interrupted")
 cat("first fit:", if (is.character(r)) r else "finished", "\n")
 fit <- colide(x[, 1:4], control = dag_control(warm_iter = 500, max_iter = 1000), verbose = FALSE)
