@@ -252,14 +252,97 @@ double barrier_value(const problem& P, const arma::mat& D, double mu) {
   return mu * v;
 }
 
+// Exact minimiser of the piecewise quadratic
+//   g'(z - z0) + (1/2)(z - z0)' H (z - z0) + sum_q l1_q |z_q| + (1/2) sum_q l2_q z_q^2,
+// from z (updated in place), by an active-set method: on the current support with fixed
+// signs the problem is a linear system; a coordinate whose sign would flip is stopped at
+// zero and leaves the support; a zero coordinate whose subgradient condition fails joins
+// it. Ends when no sign flips and every zero coordinate satisfies its condition. Returns
+// false if a linear system could not be solved (z is then left where it was).
+bool piecewise_quadratic(const arma::mat& H, const arma::vec& g, const arma::vec& z0, const arma::vec& l1,
+                         const arma::vec& l2, arma::vec& z) {
+  const arma::uword dim = g.n_elem;
+  arma::vec sgn(dim, arma::fill::zeros);
+  std::vector<char> in(dim, 0);
+  for (arma::uword q = 0; q < dim; ++q) {
+    if (l1(q) == 0 || z(q) != 0) in[q] = 1;
+    sgn(q) = z(q) > 0 ? 1.0 : (z(q) < 0 ? -1.0 : 0.0);
+  }
+  // A coordinate that enters and is pushed straight back to zero (a degenerate sign) may
+  // not enter again: this ends the loop without cycling.
+  std::vector<char> tabu(dim, 0);
+  arma::uword entered = dim;
+  for (int round = 0; round < 4 * static_cast<int>(dim) + 20; ++round) {
+    std::vector<arma::uword> S;
+    for (arma::uword q = 0; q < dim; ++q)
+      if (in[q]) S.push_back(q);
+    const arma::uvec Su(S);
+    arma::mat A = H(Su, Su);
+    A.diag() += l2(Su);
+    // Stationarity on S with the signs fixed: A (z_S - z0_S) = -(g_S + l1 s + l2 z0_S) minus
+    // the coupling to the off-support coordinates (at zero: their z - z0 is -z0).
+    arma::vec rhs = -(g(Su) + l1(Su) % sgn(Su) + l2(Su) % z0(Su));
+    arma::vec off = z - z0;
+    off(Su).zeros();
+    rhs -= H.rows(Su) * off;
+    arma::vec delta;
+    if (!arma::solve(delta, A, rhs, arma::solve_opts::likely_sympd + arma::solve_opts::no_approx)) {
+      A.diag() += 1e-12 * std::max(1.0, arma::abs(A.diag()).max());
+      if (!arma::solve(delta, A, rhs)) return false;
+    }
+    arma::vec target = z;
+    target(Su) = z0(Su) + delta;
+    // Sign flips: move toward the target only until the first penalised coordinate hits 0.
+    double tau = 1;
+    arma::uword hit = dim;
+    for (arma::uword q : S) {
+      if (l1(q) == 0 || sgn(q) == 0) continue;
+      if (target(q) * sgn(q) < 0) {
+        const double t = z(q) / (z(q) - target(q));
+        if (t < tau) {
+          tau = t;
+          hit = q;
+        }
+      }
+    }
+    z += tau * (target - z);
+    if (hit < dim) {
+      if (hit == entered && tau == 0) tabu[hit] = 1;
+      z(hit) = 0;
+      in[hit] = 0;
+      sgn(hit) = 0;
+      entered = dim;
+      continue;
+    }
+    // The zero coordinates' conditions on the smooth model's gradient (ridge included).
+    const arma::vec gr = g + H * (z - z0) + l2 % z;
+    arma::uword worst = dim;
+    double worst_v = 0;
+    for (arma::uword q = 0; q < dim; ++q) {
+      if (in[q] || tabu[q]) continue;
+      const double v = std::abs(gr(q)) - l1(q);
+      if (v > 1e-12 * std::max(1.0, l1(q)) && v > worst_v) {
+        worst_v = v;
+        worst = q;
+      }
+    }
+    if (worst == dim) break;
+    entered = worst;
+    in[worst] = 1;
+    sgn(worst) = gr(worst) > 0 ? -1.0 : 1.0;
+  }
+  return true;
+}
+
 // The proximal Newton subproblem of the barrier stage, solved exactly: minimise
 //   g'(z - z0) + (1/2)(z - z0)' H (z - z0) + lambda * penalty(psi)
 // over z = (a, vec(psi)) (free coordinates only), H and g the Hessian and gradient of
-// loss + barrier at z0 = theta, by an active-set method: on the current support with
-// fixed signs the problem is a linear system; a coordinate whose sign would flip is
-// stopped at zero and leaves the support; a zero coordinate whose subgradient condition
-// fails joins it. Ends when no sign flips and every zero coordinate satisfies its
-// condition (the exact minimiser of the piecewise-quadratic model).
+// loss + barrier at z0 = theta. H is formed only on a working set: the intercepts, the
+// nonzero or unpenalised psi and the zero psi whose subgradient condition fails at z0.
+// After the exact solve on the working set (piecewise_quadratic), the model gradient of
+// every other free coordinate is computed through the linear predictors (O(n p M), no
+// Hessian); those that violate their condition join the set and the solve is repeated
+// from the current point. The result is the exact minimiser over all free coordinates.
 void dense_subproblem(const problem& P, const penalty& pen, double lambda, const row_derivatives& d,
                       const arma::mat& eta, double mu, const std::vector<arma::uword>& free_j,
                       const std::vector<arma::uword>& free_m, parameters& theta) {
@@ -293,15 +376,6 @@ void dense_subproblem(const problem& P, const penalty& pen, double lambda, const
       Eat(k + 1, k)(i) -= hb;
     }
   }
-  // d/dpsi_m = sum_{k >= m} d/deta_k.
-  arma::vec g(dim, arma::fill::zeros);
-  arma::mat H(dim, dim, arma::fill::zeros);
-  arma::mat Gc = G;
-  for (arma::uword m = M - 1; m-- > 0;) Gc.col(m) += Gc.col(m + 1);
-  for (arma::uword k = 0; k < M; ++k) {
-    g(k) = arma::accu(G.col(k));
-    g.subvec(M + k * p, M + (k + 1) * p - 1) = P.X.t() * Gc.col(k);
-  }
   // Ec(k, m) = sum_{l >= m} E(k, l); Ecc(m, m') = sum_{k >= m} Ec(k, m').
   std::vector<arma::vec> Ec(M * M), Ecc(M * M);
   for (arma::uword k = 0; k < M; ++k) {
@@ -318,24 +392,8 @@ void dense_subproblem(const problem& P, const penalty& pen, double lambda, const
       Ecc[m * M + m2] = acc;
     }
   }
-  for (arma::uword k = 0; k < M; ++k)
-    for (arma::uword l = 0; l < M; ++l) H(k, l) = arma::accu(Eat(k, l));
-  for (arma::uword k = 0; k < M; ++k)
-    for (arma::uword m = 0; m < M; ++m) {
-      const arma::vec col = P.X.t() * Ec[k * M + m];
-      H.submat(k, M + m * p, k, M + (m + 1) * p - 1) = col.t();
-      H.submat(M + m * p, k, M + (m + 1) * p - 1, k) = col;
-    }
-  for (arma::uword m = 0; m < M; ++m)
-    for (arma::uword m2 = m; m2 < M; ++m2) {
-      arma::mat Xw = P.X;
-      Xw.each_col() %= Ecc[m * M + m2];
-      const arma::mat B = P.X.t() * Xw;
-      H.submat(M + m * p, M + m2 * p, M + (m + 1) * p - 1, M + (m2 + 1) * p - 1) = B;
-      if (m2 != m) H.submat(M + m2 * p, M + m * p, M + (m2 + 1) * p - 1, M + (m + 1) * p - 1) = B.t();
-    }
 
-  // Coordinates: intercepts always free; free psi entries with their L1 / ridge weights.
+  // Coordinates: q < M the intercepts, q = M + m p + j the difference psi_jm.
   arma::vec z0(dim), l1(dim, arma::fill::zeros), l2(dim, arma::fill::zeros);
   std::vector<char> is_free(dim, 0);
   for (arma::uword k = 0; k < M; ++k) { z0(k) = theta.a(k); is_free[k] = 1; }
@@ -348,72 +406,83 @@ void dense_subproblem(const problem& P, const penalty& pen, double lambda, const
     l1(idx) = lambda * f * pen.alpha;
     l2(idx) = lambda * f * (1 - pen.alpha);
   }
+  // Gradient of the smooth model (ridge included) at z, every coordinate, through eta:
+  // r_ik = G_ik + sum_l E_kl(i) (eta(z) - eta(z0))_il; d/da_k = sum_i r_ik and
+  // d/dpsi_m = X' sum_{k >= m} r_k.
+  auto model_gradient = [&](const arma::vec& z) {
+    const arma::vec dz = z - z0;
+    const arma::mat dpsi = arma::reshape(dz.subvec(M, dim - 1), p, M);
+    arma::mat deta = P.X * arma::cumsum(dpsi, 1);
+    deta.each_row() += dz.subvec(0, M - 1).t();
+    arma::mat R = G;
+    for (arma::uword k = 0; k < M; ++k)
+      for (arma::uword l = 0; l < M; ++l) R.col(k) += Eat(k, l) % deta.col(l);
+    arma::vec gr(dim);
+    gr.subvec(0, M - 1) = arma::sum(R, 0).t();
+    for (arma::uword m = M - 1; m-- > 0;) R.col(m) += R.col(m + 1);
+    gr.subvec(M, dim - 1) = arma::vectorise(P.X.t() * R);
+    return arma::vec(gr + l2 % z);
+  };
+  auto violates = [&](const arma::vec& gr, arma::uword q) {
+    return std::abs(gr(q)) - l1(q) > 1e-12 * std::max(1.0, l1(q));
+  };
+
   arma::vec z = z0;
-  arma::vec sgn(dim, arma::fill::zeros);
-  std::vector<char> in(dim, 0);
-  for (arma::uword q = 0; q < dim; ++q) {
-    if (!is_free[q]) continue;
-    if (q < M || l1(q) == 0 || z(q) != 0) in[q] = 1;
-    sgn(q) = z(q) > 0 ? 1.0 : (z(q) < 0 ? -1.0 : 0.0);
-  }
-  // Smooth-model gradient at z (incl. the ridge part).
-  auto model_grad = [&](const arma::vec& zz) { return arma::vec(g + H * (zz - z0) + l2 % zz); };
-  // A coordinate that enters and is pushed straight back to zero (a degenerate sign) may
-  // not enter again: this ends the loop without cycling.
-  std::vector<char> tabu(dim, 0);
-  arma::uword entered = dim;
-  for (int round = 0; round < 4 * static_cast<int>(dim) + 20; ++round) {
-    std::vector<arma::uword> S;
-    for (arma::uword q = 0; q < dim; ++q)
-      if (in[q]) S.push_back(q);
-    const arma::uvec Su(S);
-    arma::mat A = H(Su, Su);
-    A.diag() += l2(Su);
-    // Stationarity on S with the signs fixed: A (z_S - z0_S) = -(g_S + l1 s + l2 z0_S) plus the
-    // coupling to the off-support coordinates (at zero; their z - z0 is -z0 = 0 there).
-    arma::vec rhs = -(g(Su) + l1(Su) % sgn(Su) + l2(Su) % z0(Su));
-    arma::vec off = z - z0;
-    off(Su).zeros();
-    rhs -= H(Su, arma::regspace<arma::uvec>(0, dim - 1)) * off;
-    arma::vec delta;
-    if (!arma::solve(delta, A, rhs, arma::solve_opts::likely_sympd + arma::solve_opts::no_approx)) {
-      A.diag() += 1e-12 * std::max(1.0, arma::abs(A.diag()).max());
-      if (!arma::solve(delta, A, rhs)) return;  // leave theta: step halving will reject nothing
+  const arma::vec g = model_gradient(z0);
+  std::vector<char> in_w(dim, 0);
+  std::vector<arma::uword> W;
+  for (arma::uword q = 0; q < dim; ++q)
+    if (is_free[q] && (q < M || l1(q) == 0 || z(q) != 0 || violates(g, q))) {
+      in_w[q] = 1;
+      W.push_back(q);
     }
-    arma::vec target = z;
-    target(Su) = z0(Su) + delta;
-    // Sign flips: move toward the target only until the first penalised coordinate hits 0.
-    double tau = 1;
-    arma::uword hit = dim;
-    for (arma::uword q : S) {
-      if (l1(q) == 0 || sgn(q) == 0) continue;
-      if (target(q) * sgn(q) < 0) {
-        const double t = z(q) / (z(q) - target(q));
-        if (t < tau) { tau = t; hit = q; }
+  for (int outer = 0; outer < 100; ++outer) {
+    std::sort(W.begin(), W.end());
+    const arma::uword w = W.size();
+    // H on the working set, block by block: intercepts, then the psi of each block m.
+    std::vector<std::vector<arma::uword>> cols(M), at(M);  // per block: columns j, positions in W
+    for (arma::uword t = 0; t < w; ++t) {
+      const arma::uword q = W[t];
+      if (q < M) continue;
+      const arma::uword m = (q - M) / p, j = (q - M) % p;
+      cols[m].push_back(j);
+      at[m].push_back(t);
+    }
+    arma::mat H(w, w, arma::fill::zeros);
+    for (arma::uword k = 0; k < M; ++k)
+      for (arma::uword l = 0; l < M; ++l) H(k, l) = arma::accu(Eat(k, l));
+    for (arma::uword m = 0; m < M; ++m) {
+      if (cols[m].empty()) continue;
+      const arma::uvec Jm(cols[m]), Tm(at[m]);
+      const arma::mat Xm = P.X.cols(Jm);
+      for (arma::uword k = 0; k < M; ++k) {
+        const arma::vec c = Xm.t() * Ec[k * M + m];
+        for (arma::uword s = 0; s < Tm.n_elem; ++s) H(k, Tm(s)) = H(Tm(s), k) = c(s);
+      }
+      for (arma::uword m2 = m; m2 < M; ++m2) {
+        if (cols[m2].empty()) continue;
+        const arma::uvec Tm2(at[m2]);
+        arma::mat Xw = P.X.cols(arma::uvec(cols[m2]));
+        Xw.each_col() %= Ecc[m * M + m2];
+        const arma::mat B = Xm.t() * Xw;
+        H.submat(Tm, Tm2) = B;
+        if (m2 != m) H.submat(Tm2, Tm) = B.t();
       }
     }
-    z += tau * (target - z);
-    if (hit < dim) {
-      if (hit == entered && tau == 0) tabu[hit] = 1;
-      z(hit) = 0;
-      in[hit] = 0;
-      sgn(hit) = 0;
-      entered = dim;
-      continue;
-    }
-    // New signs for coordinates that entered at zero, then the zero coordinates' conditions.
-    const arma::vec gr = model_grad(z);
-    arma::uword worst = dim;
-    double worst_v = 0;
-    for (arma::uword q = 0; q < dim; ++q) {
-      if (!is_free[q] || in[q] || tabu[q]) continue;
-      const double v = std::abs(gr(q)) - l1(q);
-      if (v > 1e-12 * std::max(1.0, l1(q)) && v > worst_v) { worst_v = v; worst = q; }
-    }
-    if (worst == dim) break;
-    entered = worst;
-    in[worst] = 1;
-    sgn(worst) = gr(worst) > 0 ? -1.0 : 1.0;
+    const arma::uvec Wu(W);
+    arma::vec zw = z(Wu);
+    if (!piecewise_quadratic(H, g(Wu), z0(Wu), l1(Wu), l2(Wu), zw)) return;  // step halving rejects nothing
+    z(Wu) = zw;
+    // Free coordinates outside the working set that the new point makes violate.
+    const arma::vec gr = model_gradient(z);
+    bool added = false;
+    for (arma::uword q = 0; q < dim; ++q)
+      if (is_free[q] && !in_w[q] && violates(gr, q)) {
+        in_w[q] = 1;
+        W.push_back(q);
+        added = true;
+      }
+    if (!added) break;
   }
   for (arma::uword k = 0; k < M; ++k) theta.a(k) = z(k);
   for (arma::uword m = 0; m < M; ++m)
@@ -559,7 +628,7 @@ solve_report newton(const problem& P, const penalty& pen, double lambda, bool la
 
     // Barrier mode: the barrier's curvature along the near-active margins makes coordinate
     // descent crawl, so the subproblem is solved exactly by a dense active-set method.
-    const bool dense = Mb > 0 && static_cast<double>(M) * M * n * P.p * P.p <= 5e9;
+    const bool dense = Mb > 0;
     if (dense) {
       ++rep.sweeps;
       dense_subproblem(P, pen, lambda, d, eta, mu, free_j, free_m, theta);

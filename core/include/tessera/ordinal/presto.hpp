@@ -44,9 +44,12 @@
 // continue from the last feasible iterate with a log barrier
 // -mu sum_i w_i sum_k log d_ik added to the objective (mu = barrier_start, then divided by
 // 100 until it is <= barrier_final). Each stage is a proximal Newton whose subproblem is
-// solved exactly by a dense active-set method (coordinate descent crawls along the stiff
-// barrier directions; above (K-1)^2 n p^2 = 5e9 it falls back to coordinate descent), each
-// step first cut to 99% of the way to the boundary. The duality gap is at most mu (K-2).
+// solved exactly by an active-set method on a working set of coordinates (intercepts,
+// nonzero and unpenalised psi, and zero psi whose subgradient condition fails; the rest are
+// checked through the linear predictors and join the set when they violate it), because
+// coordinate descent crawls along the stiff barrier directions; its cost is
+// O(n w^2) per iteration for a working set of w coordinates. Each step is first cut to 99%
+// of the way to the boundary. The duality gap is at most mu (K-2).
 // Such a lambda is flagged in `constrained`; its KKT residual is that of the Lagrangian,
 // with multipliers >= 0 of the near-active margins fitted by non-negative least squares.
 // A Newton iteration counts as converged only after a full (uncut) step.
@@ -69,16 +72,15 @@
 //
 // Cross-validation: stratified folds (tessera::stratified_folds: classes in turn, each
 // shuffled, dealt round-robin, so a class with at least nfolds members reaches every fold;
-// a class with fewer members than folds is an error naming it). Each training fold is standardised on its own rows and fitted on the
-// full-data grid; held-out predictions use the cumulative-sum coefficients (fixes defect
-// (c)); held-out probabilities of crossing rows are clamped at 0 and renormalised before
-// scoring, and the number of such rows is reported. Measures per observation (weighted
-// means): Brier = sum_c (p_c - 1{y = c})^2 (the default), deviance = -2 log max(p_y, p_min),
-// misclassification = 1{argmax_c p_c != y}. cvm pools held-out rows; cvsd is the weighted
-// SD of the fold means / sqrt(nfolds - 1) (glmnet's). lambda.min: smallest cvm, ties to the
-// largest lambda; lambda.1se: largest lambda with cvm <= cvm_min + cvsd_min. The fit at
-// the chosen lambda is the full-data path solution there (the problem is convex, so a
-// cold-started refit agrees to the tolerance; a test checks it).
+// a class with fewer members than folds is an error naming it). Each training fold is standardised on its own
+// rows and fitted on the full-data grid; held-out predictions use the cumulative-sum coefficients (fixes
+// defect (c)); held-out probabilities of crossing rows are clamped at 0 and renormalised before scoring, and
+// the number of such rows is reported. Measures per observation (weighted means): Brier = sum_c (p_c - 1{y =
+// c})^2 (the default), deviance = -2 log max(p_y, p_min), misclassification = 1{argmax_c p_c != y}. cvm pools
+// held-out rows; cvsd is the weighted SD of the fold means / sqrt(nfolds - 1) (glmnet's). lambda.min:
+// smallest cvm, ties to the largest lambda; lambda.1se: largest lambda with cvm <= cvm_min + cvsd_min. The
+// fit at the chosen lambda is the full-data path solution there (the problem is convex, so a cold-started
+// refit agrees to the tolerance; a test checks it).
 //
 // Baselines: PO is this solver with block factors (0, inf, ..., inf) at lambda = 0;
 // Logit fits, for each threshold k, an unpenalised logistic regression of 1{y <= k} by the
@@ -107,8 +109,8 @@ struct presto_options {
   int max_sweeps = 10000;          // coordinate-descent sweeps per Newton iteration
   int max_halvings = 10;
   double p_min = 1e-8;
-  double barrier_start = 1e-4;     // first weight of the non-crossing barrier (when needed)
-  double barrier_final = 1e-11;    // last weight (the barrier weight is divided by 100 per stage)
+  double barrier_start = 1e-6;   // first weight of the non-crossing barrier (when needed)
+  double barrier_final = 1e-10;  // last weight (divided by 100 per stage; gap <= mu (K-2))
 };
 
 struct presto_fit {
