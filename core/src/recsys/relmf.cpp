@@ -530,6 +530,18 @@ void fit_minibatch(const arma::sp_mat& clicks, const relmf_options& o, std::uint
                 " iterations (no stopping rule)";
 }
 
+// Entry e of a (users, items) pair list indexes an n_users x n_items matrix (ids 0-based
+// here, reported 1-based); `hint` ends each message ("the declared users" / "the model").
+void require_pair_in_range(const arma::uvec& users, const arma::uvec& items, arma::uword e,
+                           arma::uword n_users, arma::uword n_items, const char* hint) {
+  auto message = [&](const char* arg, arma::uword id, arma::uword n, const char* noun) {
+    return std::string("`") + arg + "` entry " + std::to_string(e + 1) + " (" + std::to_string(id + 1) +
+           ") is outside 1.." + std::to_string(n) + ": unknown " + noun + " (ids must index " + hint + ").";
+  };
+  require(users(e) < n_users, [&] { return message("users", users(e), n_users, "user"); });
+  require(items(e) < n_items, [&] { return message("items", items(e), n_items, "item"); });
+}
+
 }  // namespace
 
 void validate_clicks(const arma::sp_mat& clicks, bool allow_empty) {
@@ -564,14 +576,7 @@ arma::sp_mat clicks_from_pairs(const arma::uvec& users, const arma::uvec& items,
   const arma::uword n = users.n_elem;
   std::vector<std::uint64_t> keys(n);
   for (arma::uword e = 0; e < n; ++e) {
-    require(users(e) < n_users, [&] {
-      return "`users` entry " + std::to_string(e + 1) + " is " + std::to_string(users(e) + 1) +
-             ", outside 1.." + std::to_string(n_users) + ": ids must index the declared users.";
-    });
-    require(items(e) < n_items, [&] {
-      return "`items` entry " + std::to_string(e + 1) + " is " + std::to_string(items(e) + 1) +
-             ", outside 1.." + std::to_string(n_items) + ": ids must index the declared items.";
-    });
+    require_pair_in_range(users, items, e, n_users, n_items, "the declared users and items");
     keys[e] = static_cast<std::uint64_t>(items(e)) * n_users + users(e);
   }
   std::sort(keys.begin(), keys.end());
@@ -734,14 +739,7 @@ arma::vec predict_pairs(const relmf_model& model, const arma::uvec& users, const
   const arma::uword n_users = model.U.n_rows, n_items = model.V.n_rows;
   arma::vec out(users.n_elem);
   for (arma::uword e = 0; e < users.n_elem; ++e) {
-    require(users(e) < n_users, [&] {
-      return "`users` entry " + std::to_string(e + 1) + " (" + std::to_string(users(e) + 1) +
-             ") is outside 1.." + std::to_string(n_users) + ": unknown user.";
-    });
-    require(items(e) < n_items, [&] {
-      return "`items` entry " + std::to_string(e + 1) + " (" + std::to_string(items(e) + 1) +
-             ") is outside 1.." + std::to_string(n_items) + ": unknown item.";
-    });
+    require_pair_in_range(users, items, e, n_users, n_items, "the fitted model's users and items");
     double s = model.user_bias(users(e)) + model.item_bias(items(e)) + model.global_bias;
     for (arma::uword j = 0; j < model.U.n_cols; ++j) s += model.U(users(e), j) * model.V(items(e), j);
     out(e) = response && model.link == link_type::logistic ? sigmoid(s) : s;
