@@ -473,6 +473,9 @@ glance.presto <- function(x, ...) {
 #'   `"deviance"` (-2 log-likelihood per observation) or `"class"` (misclassification).
 #' @param foldid Optional fold ids in `1..nfolds` (overrides `seed`).
 #' @param seed Seed of the fold assignment; `NULL` draws one from R's RNG.
+#' @param threads Number of threads (whole number in 1..1024) fitting the fold paths in
+#'   parallel after the full-data path. The result is identical for every value; keep the
+#'   BLAS single-threaded (e.g. `OPENBLAS_NUM_THREADS=1`) when using more than one.
 #' @param ... Arguments of [presto()]: `alpha`, `nlambda`, `lambda.min.ratio`, `lambda`,
 #'   `block.factors`, `penalty.factor`, `standardize`, `weights`, `drop_empty_levels`,
 #'   `control`; for the formula method also those of the default method.
@@ -495,12 +498,13 @@ cv_presto.default <- function(x, y, nfolds = 5, type.measure = c("brier", "devia
                               lambda.min.ratio = 0.01, lambda = NULL, block.factors = NULL,
                               penalty.factor = NULL, standardize = TRUE, weights = NULL,
                               drop_empty_levels = FALSE, control = presto_control(),
-                              verbose = interactive(), ...) {
+                              threads = 1, verbose = interactive(), ...) {
   call <- match.call()
   env <- environment()
   type.measure <- match.arg(type.measure)
   seed <- resolve_seed(seed, call = env)
   check_whole(nfolds, "nfolds", min = 2, call = env)
+  check_whole(threads, "threads", min = 1, max = 1024, call = env)
   args <- presto_args(x, y, alpha, nlambda, lambda.min.ratio, lambda, block.factors,
                       penalty.factor, standardize, weights, drop_empty_levels, control, verbose,
                       call = env)
@@ -525,7 +529,7 @@ cv_presto.default <- function(x, y, nfolds = 5, type.measure = c("brier", "devia
   res <- call_core(.presto_cv_cpp(args$x, args$y, args$K, args$weights, alpha, nlambda,
                                   lambda.min.ratio, args$lambda, args$block.factors,
                                   args$penalty.factor, standardize, unclass(control), nfolds,
-                                  type.measure, seed, foldid, verbose), call = env)
+                                  type.measure, seed, foldid, threads, verbose), call = env)
   fit <- new_presto(res$fit, args, alpha, standardize, control, call)
   structure(list(fit = fit, lambda = fit$lambda, cvm = res$cvm, cvsd = res$cvsd,
                  cvup = res$cvm + res$cvsd, cvlo = res$cvm - res$cvsd,

@@ -85,12 +85,13 @@ Rcpp::List presto_cv_cpp(const arma::mat& x, const arma::uvec& y, int n_classes,
                          Rcpp::Nullable<Rcpp::NumericVector> block_factors,
                          Rcpp::Nullable<Rcpp::NumericVector> penalty_factor, bool standardize,
                          Rcpp::List control, int nfolds, std::string measure, double seed,
-                         Rcpp::Nullable<Rcpp::NumericVector> foldid, bool verbose) {
+                         Rcpp::Nullable<Rcpp::NumericVector> foldid, int threads, bool verbose) {
   TESSERA_GLUE_BEGIN
   const ord::presto_options o = make_options(alpha, nlambda, lambda_min_ratio, lambda, block_factors,
                                              penalty_factor, standardize, control);
   ord::cv_options cv;
   cv.nfolds = nfolds;
+  cv.threads = threads;
   cv.measure = measure == "deviance" ? ord::cv_measure::deviance
                : measure == "class"  ? ord::cv_measure::misclassification
                                      : ord::cv_measure::brier;

@@ -75,6 +75,9 @@ TEST_CASE("bad input to fit_presto, cv_presto and the baselines") {
                  "level 4 of `y` has only 2 observations, fewer than nfolds = 5"));
   cvo.nfolds = 1;
   CHECK(contains(message_of([&] { cv_presto(X, y, 4, {}, cvo); }), "`nfolds` must be at least 2"));
+  cvo.nfolds = 5;
+  cvo.threads = 0;
+  CHECK(contains(message_of([&] { cv_presto(X, y, 4, {}, cvo); }), "`threads`"));
 
   CHECK(contains(message_of([&] { fit_proportional_odds(Xc, y, 4); }), "column 2"));
   CHECK(contains(message_of([&] { fit_separate_logits(X, y_empty, 4); }), "empty levels"));

@@ -228,6 +228,24 @@ TEST_CASE("cross-validation uses stratified folds: every class in every fold") {
     for (arma::uword f = 0; f < 5; ++f) CHECK(arma::any(cv.foldid == f && d.y == c));
 }
 
+TEST_CASE("cross-validation: the same result, bit for bit, for every thread count") {
+  const dataset d = split(fixture("np_data.csv"));
+  presto_options opt;
+  opt.nlambda = 8;
+  cv_options cvo;
+  cvo.seed = 3;
+  const presto_cv_fit one = cv_presto(d.X, d.y, 4, opt, cvo);
+  for (int threads : {2, 3, 8}) {
+    cvo.threads = threads;
+    const presto_cv_fit many = cv_presto(d.X, d.y, 4, opt, cvo);
+    CHECK(arma::approx_equal(many.fold_measure, one.fold_measure, "absdiff", 0.0));
+    CHECK(arma::approx_equal(many.cvm, one.cvm, "absdiff", 0.0));
+    CHECK(arma::approx_equal(many.cvsd, one.cvsd, "absdiff", 0.0));
+    CHECK(many.index_min == one.index_min);
+    CHECK(arma::all(many.fold_converged == one.fold_converged));
+  }
+}
+
 TEST_CASE("cross-validation: held-out Brier by hand, lambda.min, lambda.1se, refit") {
   const dataset d = split(fixture("np_data.csv"));
   presto_options opt;

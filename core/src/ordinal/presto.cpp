@@ -4,7 +4,10 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <thread>
+#include <vector>
 
+#include "../common/parallel.hpp"
 #include "solver.hpp"
 #include "tessera/common/error.hpp"
 #include "tessera/common/folds.hpp"
@@ -226,6 +229,7 @@ presto_cv_fit cv_presto(const arma::mat& X, const arma::uvec& y, arma::uword n_c
                         const arma::vec& weights, const runtime_context& context) {
   detail::validate_data(X, y, n_classes, weights, 3, true);
   check_at_least(cv.nfolds, 2, "nfolds");
+  check_in_closed(cv.threads, 1, 1024, "threads");
   const arma::uword F = static_cast<arma::uword>(cv.nfolds);
   require(F <= X.n_rows, "`nfolds` (" + std::to_string(F) + ") must not exceed the number of rows (" +
                              std::to_string(X.n_rows) + ").");
@@ -253,33 +257,48 @@ presto_cv_fit cv_presto(const arma::mat& X, const arma::uvec& y, arma::uword n_c
   arma::vec fold_weight(F, arma::fill::zeros);
   const arma::vec w = weights.is_empty() ? arma::vec(X.n_rows, arma::fill::ones) : weights;
   arma::vec pooled(L, arma::fill::zeros);
+  // The folds' training rows, checked before any fit.
+  std::vector<arma::uvec> train(F), test(F);
   for (arma::uword f = 0; f < F; ++f) {
-    const arma::uvec train = arma::find(out.foldid != f), test = arma::find(out.foldid == f);
-    require(!test.is_empty(), "fold " + std::to_string(f + 1) + " is empty: use fewer folds.");
-    const arma::uvec ytr = y(train);
-    const arma::uvec counts = arma::hist(ytr, arma::regspace<arma::uvec>(0, n_classes - 1));
+    train[f] = arma::find(out.foldid != f);
+    test[f] = arma::find(out.foldid == f);
+    require(!test[f].is_empty(), "fold " + std::to_string(f + 1) + " is empty: use fewer folds.");
+    const arma::uvec counts =
+        arma::hist(arma::uvec(y(train[f])), arma::regspace<arma::uvec>(0, n_classes - 1));
     for (arma::uword c = 0; c < n_classes; ++c)
       require(counts(c) > 0, "level " + std::to_string(c + 1) + " of `y` is absent from the training "
                              "rows of fold " + std::to_string(f + 1) +
                              ": every level must appear in every training fold; change `foldid`.");
-    const arma::vec wtr = weights.is_empty() ? arma::vec() : arma::vec(weights(train));
-    const presto_fit ff = detail::fit_path(X.rows(train), ytr, n_classes, fold_opt, wtr,
-                                           silent_context());
+  }
+  // The fold paths, on up to cv.threads threads. Each task writes only its own fold's
+  // slot and the pooling below runs in fold order, so the result does not depend on the
+  // thread count. Only the calling thread may reach the R session: its tasks check for a
+  // user interrupt, the workers' tasks run silently.
+  std::vector<presto_fit> fold_fit(F);
+  runtime_context interrupt_only;
+  interrupt_only.interrupt_requested = context.interrupt_requested;
+  const std::thread::id caller = std::this_thread::get_id();
+  tessera::detail::parallel_tasks(F, static_cast<std::size_t>(cv.threads), [&](std::size_t f) {
+    const runtime_context& ctx = std::this_thread::get_id() == caller ? interrupt_only : silent_context();
+    const arma::vec wtr = weights.is_empty() ? arma::vec() : arma::vec(weights(train[f]));
+    fold_fit[f] = detail::fit_path(X.rows(train[f]), y(train[f]), n_classes, fold_opt, wtr, ctx);
+  });
+  for (arma::uword f = 0; f < F; ++f) {
+    const presto_fit& ff = fold_fit[f];
     out.fold_converged(f) = arma::all(ff.converged) ? 1 : 0;
-    const arma::mat Xte = X.rows(test);
-    const arma::vec wte = w(test);
+    const arma::mat Xte = X.rows(test[f]);
+    const arma::vec wte = w(test[f]);
     fold_weight(f) = arma::accu(wte);
     for (arma::uword l = 0; l < L; ++l) {
       const probability_prediction pr = predict_probabilities(
           ff.intercepts.col(l), ff.beta.slice(l), Xte, crossing_policy::clamp);
       out.fold_crossings(f) += pr.crossing_rows.n_elem;
       double s = 0;
-      for (arma::uword i = 0; i < test.n_elem; ++i)
-        s += wte(i) * row_measure(pr.prob.row(i), y(test(i)), cv.measure, fold_opt.p_min);
+      for (arma::uword i = 0; i < test[f].n_elem; ++i)
+        s += wte(i) * row_measure(pr.prob.row(i), y(test[f](i)), cv.measure, fold_opt.p_min);
       pooled(l) += s;
       out.fold_measure(l, f) = s / fold_weight(f);
     }
-    context.check_interrupt();
   }
   const double W = arma::accu(fold_weight);
   out.cvm = pooled / W;

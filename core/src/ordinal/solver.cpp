@@ -268,10 +268,13 @@ bool piecewise_quadratic(const arma::mat& H, const arma::vec& g, const arma::vec
     if (l1(q) == 0 || z(q) != 0) in[q] = 1;
     sgn(q) = z(q) > 0 ? 1.0 : (z(q) < 0 ? -1.0 : 0.0);
   }
-  // A coordinate that enters and is pushed straight back to zero (a degenerate sign) may
-  // not enter again: this ends the loop without cycling.
-  std::vector<char> tabu(dim, 0);
-  arma::uword entered = dim;
+  // Zero coordinates that violate their condition enter together (a batch); those whose
+  // solved value has the wrong sign leave again at once. After three such bounces the
+  // method adds one coordinate at a time, and a single coordinate that bounces may not
+  // enter again: this ends the loop without cycling.
+  std::vector<char> tabu(dim, 0), fresh(dim, 0);
+  bool batch = true;
+  int bounces = 0;
   for (int round = 0; round < 4 * static_cast<int>(dim) + 20; ++round) {
     std::vector<arma::uword> S;
     for (arma::uword q = 0; q < dim; ++q)
@@ -292,6 +295,19 @@ bool piecewise_quadratic(const arma::mat& H, const arma::vec& g, const arma::vec
     }
     arma::vec target = z;
     target(Su) = z0(Su) + delta;
+    bool bounced = false;
+    for (arma::uword q : S)
+      if (fresh[q] && target(q) * sgn(q) < 0) {
+        in[q] = 0;
+        sgn(q) = 0;
+        if (!batch) tabu[q] = 1;
+        bounced = true;
+      }
+    std::fill(fresh.begin(), fresh.end(), 0);
+    if (bounced) {
+      if (++bounces >= 3) batch = false;
+      continue;
+    }
     // Sign flips: move toward the target only until the first penalised coordinate hits 0.
     double tau = 1;
     arma::uword hit = dim;
@@ -307,29 +323,34 @@ bool piecewise_quadratic(const arma::mat& H, const arma::vec& g, const arma::vec
     }
     z += tau * (target - z);
     if (hit < dim) {
-      if (hit == entered && tau == 0) tabu[hit] = 1;
       z(hit) = 0;
       in[hit] = 0;
       sgn(hit) = 0;
-      entered = dim;
       continue;
     }
     // The zero coordinates' conditions on the smooth model's gradient (ridge included).
     const arma::vec gr = g + H * (z - z0) + l2 % z;
+    std::vector<arma::uword> violators;
     arma::uword worst = dim;
     double worst_v = 0;
     for (arma::uword q = 0; q < dim; ++q) {
       if (in[q] || tabu[q]) continue;
       const double v = std::abs(gr(q)) - l1(q);
-      if (v > 1e-12 * std::max(1.0, l1(q)) && v > worst_v) {
-        worst_v = v;
-        worst = q;
+      if (v > 1e-12 * std::max(1.0, l1(q))) {
+        violators.push_back(q);
+        if (v > worst_v) {
+          worst_v = v;
+          worst = q;
+        }
       }
     }
     if (worst == dim) break;
-    entered = worst;
-    in[worst] = 1;
-    sgn(worst) = gr(worst) > 0 ? -1.0 : 1.0;
+    if (!batch) violators.assign(1, worst);
+    for (arma::uword q : violators) {
+      in[q] = 1;
+      fresh[q] = 1;
+      sgn(q) = gr(q) > 0 ? -1.0 : 1.0;
+    }
   }
   return true;
 }

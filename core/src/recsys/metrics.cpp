@@ -8,7 +8,7 @@
 #include "tessera/common/error.hpp"
 #include "tessera/common/validate.hpp"
 #include "tessera/recsys/relmf.hpp"
-#include "parallel.hpp"
+#include "../common/parallel.hpp"
 
 namespace tessera::recsys {
 

@@ -9,7 +9,7 @@
 #include "tessera/common/rng.hpp"
 #include "tessera/common/validate.hpp"
 #include "tessera/optim/adam.hpp"
-#include "parallel.hpp"
+#include "../common/parallel.hpp"
 
 namespace tessera::recsys {
 

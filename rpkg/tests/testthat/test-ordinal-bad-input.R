@@ -48,6 +48,7 @@ test_that("cv_presto and predict reject bad input", {
   expect_error(cv_presto(x, y2, foldid = rep(1:6, length.out = 40)), "foldid")
   expect_error(cv_presto(x, y2, type.measure = "auc"), "should be one of")
   expect_error(cv_presto(x, y2, seed = -1), "seed")
+  for (th in list(0, 1.5, NA, 2000, "2")) expect_error(cv_presto(x, y2, threads = th), "threads")
   fit <- presto(x, y2, nlambda = 3)
   expect_error(predict(fit, x), "`s` is required")
   expect_error(predict(fit, x[, 1, drop = FALSE], s = fit$lambda[2]), "2 columns")

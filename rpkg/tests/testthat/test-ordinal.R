@@ -108,6 +108,9 @@ test_that("cv_presto: stratified folds, repeatable with set.seed, lambda.min and
   cv2 <- cv_presto(d$x, d$y, nlambda = 6)
   expect_identical(cv1$foldid, cv2$foldid)
   expect_equal(cv1$cvm, cv2$cvm)
+  cv3 <- cv_presto(d$x, d$y, nlambda = 6, foldid = cv1$foldid, threads = 2)
+  expect_identical(cv3$cvm, cv1$cvm)  # parallel folds: the same numbers, bit for bit
+  expect_identical(cv3$fold_measure, cv1$fold_measure)
   tab <- table(d$y, cv1$foldid)
   expect_true(all(apply(tab, 1, function(r) max(r) - min(r) <= 1)))
   expect_equal(cv1$lambda.min, cv1$lambda[which.min(cv1$cvm)])

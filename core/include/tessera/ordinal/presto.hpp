@@ -146,6 +146,7 @@ struct cv_options {
   cv_measure measure = cv_measure::brier;
   std::uint64_t seed = 1;
   arma::uvec foldid;               // optional n fold ids in 0..nfolds-1 (overrides the seed)
+  int threads = 1;                 // fold paths fitted in parallel (1..1024); same result for any value
 };
 
 struct presto_cv_fit {

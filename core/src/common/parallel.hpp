@@ -1,6 +1,6 @@
 #pragma once
-// Internal to core/recsys: a minimal task pool on std::thread (the R build compiles without
-// OpenMP, so the module does not rely on it).
+// Internal to the core: a minimal task pool on std::thread (the R build compiles without
+// OpenMP, so the modules do not rely on it). Used by recsys and by the ordinal CV folds.
 //
 // Determinism contract. Callers cut the work into tasks whose boundaries depend only on the
 // problem size (never on the thread count), each task writes only its own outputs, and any sum
@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-namespace tessera::recsys::detail {
+namespace tessera::detail {
 
 // Runs body(t) for t = 0 .. n_tasks - 1 on at most `threads` threads (the calling thread is one
 // of them). If tasks throw, the exception of the lowest-numbered failing task is rethrown here
@@ -73,4 +73,4 @@ inline std::vector<index_range> fixed_ranges(std::size_t n, std::size_t grain) {
   return out;
 }
 
-}  // namespace tessera::recsys::detail
+}  // namespace tessera::detail
