@@ -50,12 +50,12 @@ fit <- path$value
 
 if (nzchar(ref)) {
   # The checkout's commit (PRESTO_REF_COMMIT for an exported copy without .git).
-  commit <- Sys.getenv("PRESTO_REF_COMMIT")
-  if (!nzchar(commit)) {
-    commit <- suppressWarnings(tryCatch(system2("git", c("-C", ref, "rev-parse", "--short", "HEAD"),
-                                                stdout = TRUE, stderr = FALSE),
-                                        error = function(e) character()))
-    if (length(commit) != 1) commit <- "unknown"
+  ref_commit <- Sys.getenv("PRESTO_REF_COMMIT")
+  if (!nzchar(ref_commit)) {
+    ref_commit <- suppressWarnings(tryCatch(system2("git", c("-C", ref, "rev-parse", "--short", "HEAD"),
+                                                    stdout = TRUE, stderr = FALSE),
+                                            error = function(e) character()))
+    if (length(ref_commit) != 1) ref_commit <- "unknown"
   }
   env <- new.env()
   old <- setwd(file.path(ref, "ordinalNet modified"))
@@ -85,7 +85,7 @@ if (nzchar(ref)) {
                      "%s (tight)\n"),
               rp$seconds, sum(free), max(abs(rel[free])), max(abs(rel_tight[free])), sum(!free),
               paste(signif(rel_tight[!free], 2), collapse = ", ")))
-  add(task = "path (20 lambdas), same grid", n = n, p = p, K = K, peer = paste0("gregfaletto/presto@", commit),
+  add(task = "path (20 lambdas), same grid", n = n, p = p, K = K, peer = paste0("gregfaletto/presto@", ref_commit),
       seconds_tessera = med_time(tess_path), seconds_peer = rp$seconds, speedup = rp$seconds / med_time(tess_path),
       seconds_tessera_2_threads = NA, speedup_2_threads = NA,
       max_rel_objective_diff = max(abs(rel_tight[free])),
@@ -109,7 +109,7 @@ if (nzchar(ref)) {
   cat(sprintf("reference tune + refit %.1f s (tessera cv_presto %.2f s, %.2f s on 2 threads): %.0fx, %.0fx\n",
               full$seconds, med_time(tess_cv), med_time(tess_cv2), full$seconds / med_time(tess_cv),
               full$seconds / med_time(tess_cv2)))
-  add(task = "path + 5-fold CV + refit", n = n, p = p, K = K, peer = paste0("gregfaletto/presto@", commit),
+  add(task = "path + 5-fold CV + refit", n = n, p = p, K = K, peer = paste0("gregfaletto/presto@", ref_commit),
       seconds_tessera = med_time(tess_cv), seconds_peer = full$seconds, speedup = full$seconds / med_time(tess_cv),
       seconds_tessera_2_threads = med_time(tess_cv2), speedup_2_threads = full$seconds / med_time(tess_cv2),
       max_rel_objective_diff = NA, objective_note = NA_character_)
