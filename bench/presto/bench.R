@@ -159,8 +159,12 @@ cat("wrote", out_csv, "\n")
 }
 
 ## 2. tessera's cost curve (path of 20 lambdas): n at p = 10, then p at n = 10^4.
+# PRESTO_COST_BUDGET (seconds, default 1800) caps each fit: a path that has not finished by then
+# is stopped (through the same check as Ctrl-C) and recorded as not finished. The csv is
+# rewritten after every row, so a long run keeps what it has measured.
 if (do_cost) {
 rows <- list()
+budget <- as.numeric(Sys.getenv("PRESTO_COST_BUDGET", "1800"))
 ns <- if (quick) c(1e3, 1e4, 1e5) else c(1e3, 1e4, 1e5, 1e6)
 ps <- if (quick) c(10, 100) else c(10, 100, 300, 1000)
 grid <- rbind(data.frame(n = ns, p = 10), data.frame(n = 1e4, p = ps[ps > 10]))
@@ -169,16 +173,27 @@ for (i in seq_len(nrow(grid))) {
   dd <- simulate_presto(n = grid$n[i], p = grid$p[i], alpha = c(-1, 1, 3), q = min(1 / 3, 3 / grid$p[i]),
                         seed = i)
   gc(reset = TRUE)
-  tt <- timed(presto(dd$x, dd$y, verbose = FALSE))
+  tt <- timed(tryCatch({
+    setTimeLimit(elapsed = budget, transient = TRUE)
+    presto(dd$x, dd$y, verbose = FALSE)
+  }, interrupt = function(e) NULL, error = function(e) NULL))
+  setTimeLimit()
   mem <- sum(gc()[, 6])  # peak MB of R's heap since the reset (the core's own memory is not counted)
   f <- tt$value
-  cat(sprintf("cost: n = %g, p = %d: %.2f s (max KKT %.1e, %d/20 converged, %d constrained)\n", grid$n[i],
-              grid$p[i], tt$seconds, max(f$kkt), sum(f$converged), sum(f$constrained)))
-  add(task = "tessera cost curve: path (20 lambdas)", n = grid$n[i], p = grid$p[i], K = 4,
-      seconds = tt$seconds, newton_iterations = sum(f$iterations), max_kkt = max(f$kkt),
-      converged = sum(f$converged), constrained = sum(f$constrained), r_peak_mb = mem)
+  if (is.null(f)) {
+    cat(sprintf("cost: n = %g, p = %d: not finished within %g s\n", grid$n[i], grid$p[i], budget))
+    add(task = "tessera cost curve: path (20 lambdas)", n = grid$n[i], p = grid$p[i], K = 4,
+        seconds = NA, newton_iterations = NA, max_kkt = NA, converged = NA, constrained = NA,
+        r_peak_mb = mem, note = sprintf("not finished within the %g s budget", budget))
+  } else {
+    cat(sprintf("cost: n = %g, p = %d: %.2f s (max KKT %.1e, %d/20 converged, %d constrained)\n", grid$n[i],
+                grid$p[i], tt$seconds, max(f$kkt), sum(f$converged), sum(f$constrained)))
+    add(task = "tessera cost curve: path (20 lambdas)", n = grid$n[i], p = grid$p[i], K = 4,
+        seconds = tt$seconds, newton_iterations = sum(f$iterations), max_kkt = max(f$kkt),
+        converged = sum(f$converged), constrained = sum(f$constrained), r_peak_mb = mem, note = "")
+  }
+  write.csv(do.call(rbind, rows), cost_csv, row.names = FALSE)
   rm(dd, tt, f); gc()
 }
-write.csv(do.call(rbind, rows), cost_csv, row.names = FALSE)
 cat("wrote", cost_csv, "\n")
 }
