@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace tessera::ordinal::detail {
@@ -269,12 +270,10 @@ bool piecewise_quadratic(const arma::mat& H, const arma::vec& g, const arma::vec
     sgn(q) = z(q) > 0 ? 1.0 : (z(q) < 0 ? -1.0 : 0.0);
   }
   // Zero coordinates that violate their condition enter together (a batch); those whose
-  // solved value has the wrong sign leave again at once. After three such bounces the
-  // method adds one coordinate at a time, and a single coordinate that bounces may not
-  // enter again: this ends the loop without cycling.
-  std::vector<char> tabu(dim, 0), fresh(dim, 0);
-  bool batch = true;
-  int bounces = 0;
+  // solved value has the wrong sign leave again at once and may afterwards only enter one at
+  // a time (when no other coordinate violates); a coordinate that bounces when entering
+  // alone may not enter again. This ends the loop without cycling.
+  std::vector<char> tabu(dim, 0), fresh(dim, 0), single(dim, 0);
   for (int round = 0; round < 4 * static_cast<int>(dim) + 20; ++round) {
     std::vector<arma::uword> S;
     for (arma::uword q = 0; q < dim; ++q)
@@ -300,14 +299,11 @@ bool piecewise_quadratic(const arma::mat& H, const arma::vec& g, const arma::vec
       if (fresh[q] && target(q) * sgn(q) < 0) {
         in[q] = 0;
         sgn(q) = 0;
-        if (!batch) tabu[q] = 1;
+        (single[q] ? tabu[q] : single[q]) = 1;
         bounced = true;
       }
     std::fill(fresh.begin(), fresh.end(), 0);
-    if (bounced) {
-      if (++bounces >= 3) batch = false;
-      continue;
-    }
+    if (bounced) continue;
     // Sign flips: move toward the target only until the first penalised coordinate hits 0.
     double tau = 1;
     arma::uword hit = dim;
@@ -337,7 +333,7 @@ bool piecewise_quadratic(const arma::mat& H, const arma::vec& g, const arma::vec
       if (in[q] || tabu[q]) continue;
       const double v = std::abs(gr(q)) - l1(q);
       if (v > 1e-12 * std::max(1.0, l1(q))) {
-        violators.push_back(q);
+        if (!single[q]) violators.push_back(q);
         if (v > worst_v) {
           worst_v = v;
           worst = q;
@@ -345,7 +341,7 @@ bool piecewise_quadratic(const arma::mat& H, const arma::vec& g, const arma::vec
       }
     }
     if (worst == dim) break;
-    if (!batch) violators.assign(1, worst);
+    if (violators.empty()) violators.assign(1, worst);
     for (arma::uword q : violators) {
       in[q] = 1;
       fresh[q] = 1;
@@ -453,65 +449,108 @@ void dense_subproblem(const problem& P, const penalty& pen, double lambda, const
     return std::abs(gr(q)) - l1(q) > 1e-12 * std::max(1.0, l1(q));
   };
 
+  // H(A, B) for coordinate lists A and B, block by block; X' Ec and the intercept sums are
+  // formed once (O(n p M^2)), the psi x psi blocks cost O(n |A| |B|).
+  arma::mat XtEc(p, M * M);
+  arma::mat Esum(M, M);
+  for (arma::uword k = 0; k < M; ++k)
+    for (arma::uword l = 0; l < M; ++l) {
+      XtEc.col(k * M + l) = P.X.t() * Ec[k * M + l];
+      Esum(k, l) = arma::accu(Eat(k, l));
+    }
+  auto hessian = [&](const std::vector<arma::uword>& A, const std::vector<arma::uword>& B) {
+    struct groups {
+      std::vector<arma::uword> ks, kpos;             // intercepts and their positions
+      std::vector<std::vector<arma::uword>> j, pos;  // per block: columns and positions
+    };
+    auto split = [&](const std::vector<arma::uword>& C) {
+      groups g;
+      g.j.resize(M);
+      g.pos.resize(M);
+      for (arma::uword t = 0; t < C.size(); ++t) {
+        if (C[t] < M) {
+          g.ks.push_back(C[t]);
+          g.kpos.push_back(t);
+        } else {
+          g.j[(C[t] - M) / p].push_back((C[t] - M) % p);
+          g.pos[(C[t] - M) / p].push_back(t);
+        }
+      }
+      return g;
+    };
+    const groups ga = split(A), gb = split(B);
+    arma::mat out(A.size(), B.size(), arma::fill::zeros);
+    for (arma::uword r = 0; r < ga.ks.size(); ++r)
+      for (arma::uword c = 0; c < gb.ks.size(); ++c) out(ga.kpos[r], gb.kpos[c]) = Esum(ga.ks[r], gb.ks[c]);
+    for (arma::uword m = 0; m < M; ++m) {
+      for (arma::uword r = 0; r < ga.ks.size(); ++r)  // intercept (rows) x psi block m (columns)
+        for (arma::uword c = 0; c < gb.j[m].size(); ++c)
+          out(ga.kpos[r], gb.pos[m][c]) = XtEc(gb.j[m][c], ga.ks[r] * M + m);
+      for (arma::uword c = 0; c < gb.ks.size(); ++c)  // psi block m (rows) x intercept (columns)
+        for (arma::uword r = 0; r < ga.j[m].size(); ++r)
+          out(ga.pos[m][r], gb.kpos[c]) = XtEc(ga.j[m][r], gb.ks[c] * M + m);
+    }
+    for (arma::uword m = 0; m < M; ++m) {
+      if (ga.j[m].empty()) continue;
+      const arma::mat Xa = P.X.cols(arma::uvec(ga.j[m]));
+      for (arma::uword m2 = 0; m2 < M; ++m2) {
+        if (gb.j[m2].empty()) continue;
+        arma::mat Xb = P.X.cols(arma::uvec(gb.j[m2]));
+        Xb.each_col() %= Ecc[m * M + m2];
+        out.submat(arma::uvec(ga.pos[m]), arma::uvec(gb.pos[m2])) = Xa.t() * Xb;
+      }
+    }
+    return out;
+  };
+
+  // Violating free coordinates outside the working set, worst first, at most `cap`.
+  std::vector<char> in_w(dim, 0);
+  auto violators = [&](const arma::vec& gr, std::size_t cap) {
+    std::vector<std::pair<double, arma::uword>> v;
+    for (arma::uword q = 0; q < dim; ++q)
+      if (is_free[q] && !in_w[q] && violates(gr, q)) v.push_back({std::abs(gr(q)) - l1(q), q});
+    std::sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    std::vector<arma::uword> out;
+    for (std::size_t t = 0; t < std::min(cap, v.size()); ++t) out.push_back(v[t].second);
+    return out;
+  };
+  // The working set grows by at most max(20, w / 4) of the worst violators at a time (a
+  // violator at z0 is often zero at the solution); H grows by its new rows and columns only.
+  auto cap = [](std::size_t w) { return std::max<std::size_t>(20, w / 4); };
   arma::vec z = z0;
   const arma::vec g = model_gradient(z0);
-  std::vector<char> in_w(dim, 0);
   std::vector<arma::uword> W;
   for (arma::uword q = 0; q < dim; ++q)
-    if (is_free[q] && (q < M || l1(q) == 0 || z(q) != 0 || violates(g, q))) {
+    if (is_free[q] && (q < M || l1(q) == 0 || z(q) != 0)) {
       in_w[q] = 1;
       W.push_back(q);
     }
+  for (arma::uword q : violators(g, cap(W.size()))) {
+    in_w[q] = 1;
+    W.push_back(q);
+  }
   if (zero_hint.size() == dim)
     for (arma::uword q = M; q < dim; ++q)
       if (zero_hint[q] && l1(q) > 0) z(q) = 0;
-  for (int outer = 0; outer < 100; ++outer) {
-    std::sort(W.begin(), W.end());
-    const arma::uword w = W.size();
-    // H on the working set, block by block: intercepts, then the psi of each block m.
-    std::vector<std::vector<arma::uword>> cols(M), at(M);  // per block: columns j, positions in W
-    for (arma::uword t = 0; t < w; ++t) {
-      const arma::uword q = W[t];
-      if (q < M) continue;
-      const arma::uword m = (q - M) / p, j = (q - M) % p;
-      cols[m].push_back(j);
-      at[m].push_back(t);
-    }
-    arma::mat H(w, w, arma::fill::zeros);
-    for (arma::uword k = 0; k < M; ++k)
-      for (arma::uword l = 0; l < M; ++l) H(k, l) = arma::accu(Eat(k, l));
-    for (arma::uword m = 0; m < M; ++m) {
-      if (cols[m].empty()) continue;
-      const arma::uvec Jm(cols[m]), Tm(at[m]);
-      const arma::mat Xm = P.X.cols(Jm);
-      for (arma::uword k = 0; k < M; ++k) {
-        const arma::vec c = Xm.t() * Ec[k * M + m];
-        for (arma::uword s = 0; s < Tm.n_elem; ++s) H(k, Tm(s)) = H(Tm(s), k) = c(s);
-      }
-      for (arma::uword m2 = m; m2 < M; ++m2) {
-        if (cols[m2].empty()) continue;
-        const arma::uvec Tm2(at[m2]);
-        arma::mat Xw = P.X.cols(arma::uvec(cols[m2]));
-        Xw.each_col() %= Ecc[m * M + m2];
-        const arma::mat B = Xm.t() * Xw;
-        H.submat(Tm, Tm2) = B;
-        if (m2 != m) H.submat(Tm2, Tm) = B.t();
-      }
-    }
+  arma::mat H = hessian(W, W);
+  for (int outer = 0; outer < 1000; ++outer) {
     const arma::uvec Wu(W);
     arma::vec zw = z(Wu);
     if (!piecewise_quadratic(H, g(Wu), z0(Wu), l1(Wu), l2(Wu), zw)) return;  // step halving rejects nothing
     z(Wu) = zw;
     // Free coordinates outside the working set that the new point makes violate.
-    const arma::vec gr = model_gradient(z);
-    bool added = false;
-    for (arma::uword q = 0; q < dim; ++q)
-      if (is_free[q] && !in_w[q] && violates(gr, q)) {
-        in_w[q] = 1;
-        W.push_back(q);
-        added = true;
-      }
-    if (!added) break;
+    const std::vector<arma::uword> N = violators(model_gradient(z), cap(W.size()));
+    if (N.empty()) break;
+    const arma::mat C = hessian(W, N);
+    const arma::uword w = W.size(), a = N.size();
+    H.resize(w + a, w + a);
+    H.submat(0, w, w - 1, w + a - 1) = C;
+    H.submat(w, 0, w + a - 1, w - 1) = C.t();
+    H.submat(w, w, w + a - 1, w + a - 1) = hessian(N, N);
+    for (arma::uword q : N) {
+      in_w[q] = 1;
+      W.push_back(q);
+    }
   }
   zero_hint.assign(dim, 0);
   for (arma::uword q = 0; q < dim; ++q) zero_hint[q] = z(q) == 0;
