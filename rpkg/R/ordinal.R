@@ -75,7 +75,10 @@ presto_control <- function(tol = 1e-8, tol_inner = 1e-13, max_iter = 100, max_sw
 #'   `converged`, `constrained` (TRUE where the fitted cumulative probabilities would cross
 #'   on training rows without the non-crossing constraint, which is then solved with a log
 #'   barrier), `message`, `levels` (low to high; the last is the rare class) and the
-#'   settings used. Fitted probabilities never cross on the training rows.
+#'   settings used. Fitted probabilities never cross on the training rows. The constrained
+#'   lambdas are the expensive ones: at n = 10^4 the whole path takes about 20 s for p = 300
+#'   but minutes per constrained lambda for p = 1000 (stop earlier with a larger
+#'   `lambda.min.ratio`).
 #' @seealso [cv_presto()] to choose `lambda`, [presto_baseline()] for proportional odds
 #'   and separate logits, [predict.presto()], [coef.presto()].
 #' @examples
