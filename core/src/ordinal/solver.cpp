@@ -355,11 +355,13 @@ bool piecewise_quadratic(const arma::mat& H, const arma::vec& g, const arma::vec
 //   g'(z - z0) + (1/2)(z - z0)' H (z - z0) + lambda * penalty(psi)
 // over z = (a, vec(psi)) (free coordinates only), H and g the Hessian and gradient of
 // loss + barrier at z0 = theta. H is formed only on a working set: the intercepts, the
-// nonzero or unpenalised psi and the zero psi whose subgradient condition fails at z0.
-// After the exact solve on the working set (piecewise_quadratic), the model gradient of
-// every other free coordinate is computed through the linear predictors (O(n p M), no
-// Hessian); those that violate their condition join the set and the solve is repeated
-// from the current point. The result is the exact minimiser over all free coordinates.
+// nonzero or unpenalised psi and the worst of the zero psi whose subgradient condition
+// fails at z0 (at most max(20, w / 4) of them). After the exact solve on the working set
+// (piecewise_quadratic), the model gradient of every other free coordinate is computed
+// through the linear predictors (O(n p M), no Hessian); the worst violators (same cap)
+// join the set, H grows by their rows and columns, and the solve is repeated from the
+// current point. When none violates, the result is the exact minimiser over all free
+// coordinates.
 // zero_hint (dim flags, or empty) marks the coordinates the previous subproblem set to
 // zero: the solve starts with them at zero. (A step cut short of the boundary leaves them
 // slightly nonzero, and the active-set method would otherwise spend one linear solve on
