@@ -357,3 +357,45 @@ TEST_CASE("p > n: every lambda solved, training probabilities never cross") {
   CHECK(fit.message.empty());
   CHECK(arma::any(fit.constrained == 1));  // the case needs the constraint
 }
+
+TEST_CASE("constrained path with hundreds of coefficients: Lagrangian KKT, no crossing, all converged") {
+  // n = 1000, p = 100, a few nonzero differences per block: at the small lambdas the
+  // unconstrained fit would cross on training rows and the barrier subproblems hold a
+  // few hundred coefficients, which exercises the working-set growth, the factor's up- and
+  // downdates and the Hessian reuse. Checked against what does not depend on the solver:
+  // the KKT residual of the Lagrangian (multipliers fitted separately by NNLS), the
+  // training margins, and a cold solve of the last lambda from the intercept-only fit.
+  rng_engine rng = make_rng(21);
+  const arma::uword n = 1000, p = 100;
+  arma::mat psi(p, 3, arma::fill::zeros);
+  for (arma::uword k = 0; k < 3; ++k)
+    for (arma::uword j = 0; j < p; ++j)
+      if (draw_uniform(rng) < 3.0 / p) psi(j, k) = k == 0 || draw_uniform(rng) < 0.5 ? 0.5 : -0.5;
+  arma::mat X(n, p);
+  for (auto& v : X) v = draw_uniform(rng, -1, 1);
+  arma::mat eta = X * arma::cumsum(psi, 1);
+  eta.each_row() += arma::rowvec{-1.0, 1.0, 3.0};
+  const arma::uvec y = draw_ordinal(rng, eta);
+  for (const double mix : {1.0, 0.5}) {  // lasso and elastic net (ridge inside the subproblems)
+    CAPTURE(mix);
+    presto_options opt;
+    opt.alpha = mix;
+    const presto_fit fit = fit_presto(X, y, 4, opt);
+    const arma::uword L = fit.lambda.n_elem;
+    MESSAGE("constrained lambdas " << arma::accu(fit.constrained) << ", nonzero at the last "
+                                   << fit.n_nonzero(L - 1));
+    CHECK(arma::accu(fit.constrained) >= 3);
+    CHECK(fit.message.empty());
+    for (arma::uword l = 0; l < L; ++l) {
+      CAPTURE(l);
+      CHECK(fit.converged(l) == 1);
+      CHECK(fit.kkt_violation(l) < 1e-6);
+      CHECK(predict_probabilities(fit.intercepts.col(l), fit.beta.slice(l), X).crossing_rows.is_empty());
+    }
+    CHECK(arma::all(arma::diff(fit.objective) <= 1e-12));
+    opt.lambda = {fit.lambda(L - 1)};
+    const presto_fit one = fit_presto(X, y, 4, opt);
+    CHECK(one.constrained(0) == 1);
+    CHECK(one.objective(0) == doctest::Approx(fit.objective(L - 1)).epsilon(1e-9));
+  }
+}

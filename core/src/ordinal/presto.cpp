@@ -120,7 +120,7 @@ presto_fit fit_path(const arma::mat& X, const arma::uvec& y, arma::uword n_class
   fit.scale = P.scale;
 
   // The fit with every penalised coordinate at zero, and lambda_max from its gradient.
-  solve(P, pen, 0, true, theta, opt);
+  solve(P, pen, 0, true, theta, opt, false, context);
   {
     arma::mat g;
     arma::vec ga;
@@ -168,7 +168,7 @@ presto_fit fit_path(const arma::mat& X, const arma::uvec& y, arma::uword n_class
       theta = null_theta;
       rep.objective = mean_loss(P, linear_predictors(P, theta));
     } else {
-      rep = solve(P, pen, opt.lambda(l), false, theta, opt);
+      rep = solve(P, pen, opt.lambda(l), false, theta, opt, l > 0 && fit.constrained(l - 1), context);
     }
     arma::vec a;
     arma::mat b, s;

@@ -62,9 +62,12 @@ double penalty_value(const penalty& pen, double lambda, const arma::mat& psi);
 // Minimises loss + lambda * penalty from theta (updated in place) subject to no crossing
 // on the training rows: proximal Newton; if its steps are blocked by the constraint, a
 // log-barrier continuation (see presto.hpp). With lambda_infinite, every coordinate with
-// f > 0 is held at zero.
+// f > 0 is held at zero. expect_constrained (the warm start is a constrained solution)
+// tries the barrier first. The user-interrupt check of `context` runs at every Newton
+// iteration.
 solve_report solve(const problem& P, const penalty& pen, double lambda, bool lambda_infinite,
-                   parameters& theta, const presto_options& opt);
+                   parameters& theta, const presto_options& opt, bool expect_constrained,
+                   const runtime_context& context);
 
 // Gradient of the mean loss: dL/dpsi (p x M) and dL/da (M).
 void loss_gradient(const problem& P, const parameters& theta, double p_min, arma::mat& g_psi,
