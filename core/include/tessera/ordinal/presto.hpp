@@ -47,9 +47,7 @@
 // solved exactly by an active-set method on a working set of coordinates (intercepts,
 // nonzero and unpenalised psi, and zero psi whose subgradient condition fails; the rest are
 // checked through the linear predictors and join the set when they violate it), because
-// coordinate descent crawls along the stiff barrier directions. (Without the barrier the
-// same exact subproblem solver replaces coordinate descent while there are at most 1000
-// free coordinates, where it is the faster of the two.) Forming the working set's Hessian
+// coordinate descent crawls along the stiff barrier directions. Forming the working set's Hessian
 // costs O(n w^2) for w coordinates and dominates at large p; the active-set method keeps a
 // Cholesky factor of its support block current by appending rows and by Givens rotations
 // as coordinates join and leave (O(w^2) per change). Each step is first cut to 99% of the
