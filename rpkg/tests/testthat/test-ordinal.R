@@ -157,3 +157,17 @@ test_that("binned_calibration: closed forms", {
   expect_error(binned_calibration(c(0.5, 2), c(0, 1)), "probabilities")
   expect_error(binned_calibration(c(0.5, 0.2), c(0, 1), n_bins = 3), "n_bins")
 })
+
+test_that("a constrained lambda warm-started from a constrained one reaches the optimum", {
+  # Found by stress testing: here the warm-started barrier solve of the second lambda
+  # stopped 1.2e-7 above the optimum (Lagrangian KKT residual 9.6e-5); the path now solves
+  # such a lambda again from the lambda = Inf fit. Checked against the KKT conditions and
+  # against the same lambda solved alone.
+  d <- simulate_presto(1000, 100, alpha = seq(-1, 3, length.out = 4), q = 0.03, seed = 6)
+  f <- presto(d$x, d$y, lambda = c(0.018, 0.0141), verbose = FALSE)
+  expect_true(all(f$constrained))
+  expect_true(all(f$converged))
+  expect_lt(max(f$kkt), 1e-6)
+  g <- presto(d$x, d$y, lambda = 0.0141, verbose = FALSE)
+  expect_lt(abs(f$objective[2] - g$objective), 1e-9)
+})
