@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "tessera/common/validate.hpp"
+
 namespace tessera::ordinal::detail {
 
 namespace {
@@ -1108,9 +1110,11 @@ solve_report solve(const problem& P, const penalty& pen, double lambda, bool lam
     solve_report stage = newton(P, pen, lambda, lambda_infinite, theta, opt, mu, blocked, context);
     total.iterations += stage.iterations;
     total.sweeps += stage.sweeps;
-    if (!stage.converged && total.converged) {
+    // The earlier stages only carry the start toward the last one's central point: an
+    // unfinished earlier stage (max_iter) is not a failure of the lambda; the last stage's is.
+    if (last && !stage.converged) {
       total.converged = false;
-      total.message = "non-crossing barrier stage mu = " + std::to_string(mu) + ": " + stage.message;
+      total.message = "non-crossing barrier (last stage, mu = " + format_number(mu) + "): " + stage.message;
     }
     if (last) {
       total.mu = mu;

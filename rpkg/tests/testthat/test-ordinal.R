@@ -171,3 +171,15 @@ test_that("a constrained lambda warm-started from a constrained one reaches the 
   g <- presto(d$x, d$y, lambda = 0.0141, verbose = FALSE)
   expect_lt(abs(f$objective[2] - g$objective), 1e-9)
 })
+
+test_that("lambda = 0 under the constraint is converged when the last barrier stage is", {
+  # Found by stress testing: the first barrier stage (mu = 1e-6) of this fit used all of
+  # max_iter and the lambda was flagged as not converged although the last stage converged
+  # (Lagrangian KKT residual 5e-11). Only the last stage's convergence is reported now.
+  d <- simulate_presto(1000, 100, alpha = c(-1, 1, 3), q = 0.03, seed = 2)
+  h <- presto(d$x, d$y, lambda = 0, verbose = FALSE)
+  expect_true(h$constrained)
+  expect_true(h$converged)
+  expect_identical(h$message, "")
+  expect_lt(h$kkt, 1e-6)
+})
