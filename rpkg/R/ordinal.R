@@ -77,7 +77,7 @@ presto_control <- function(tol = 1e-8, tol_inner = 1e-13, max_iter = 100, max_sw
 #'   barrier), `message`, `levels` (low to high; the last is the rare class) and the
 #'   settings used. Fitted probabilities never cross on the training rows. The constrained
 #'   lambdas are the expensive ones: at n = 10^4, K = 4 the 20-lambda path takes about 2 s
-#'   for p = 100, 18 s for p = 300 and 12 minutes for p = 1000, nearly all of it in the
+#'   for p = 100, 16 s for p = 300 and 19 minutes for p = 1000, nearly all of it in the
 #'   constrained lambdas (bench/results/presto_cost.csv; stop earlier with a larger
 #'   `lambda.min.ratio`).
 #' @seealso [cv_presto()] to choose `lambda`, [presto_baseline()] for proportional odds

@@ -59,7 +59,7 @@
 // on the boundary the plain Newton step would cross, after a wasted solve), followed by a
 // plain Newton polish if no constraint multiplier turns out positive. Cost
 // (bench/results/presto_cost.csv, n = 1e4, K = 4, one thread): the 20-lambda path takes
-// about 2 s at p = 100, 18 s at p = 300 and 12 min at p = 1000, nearly all of it in the
+// about 2 s at p = 100, 16 s at p = 300 and 19 min at p = 1000, nearly all of it in the
 // constrained lambdas.
 // Such a lambda is flagged in `constrained`; its KKT residual is that of the Lagrangian,
 // with multipliers >= 0 of the near-active margins fitted by non-negative least squares.
