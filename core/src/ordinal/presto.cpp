@@ -165,22 +165,26 @@ presto_fit fit_path(const arma::mat& X, const arma::uvec& y, arma::uword n_class
     // scale), the null fit satisfies the KKT conditions exactly: keep it, so the top of
     // the path has no rounding-level nonzeros.
     solve_report rep;
+    auto kkt = [&]() { return kkt_violation(P, pen, opt.lambda(l), theta, opt.p_min, rep.multipliers); };
+    double residual = 0;
     if (opt.alpha >= opt.alpha_min && opt.lambda(l) >= fit.lambda_max) {
       theta = null_theta;
       rep.objective = mean_loss(P, linear_predictors(P, theta));
+      residual = kkt();
     } else {
       rep = solve(P, pen, opt.lambda(l), false, theta, opt, l > 0 && fit.constrained(l - 1), context);
       // Safeguard: a warm-started constrained solve occasionally stops (objective change
       // below tol after a full step) up to ~1e-7 above the optimum, with a Lagrangian KKT
       // residual up to ~1e-4 (seen at K >= 5 or p ~ n / 10; cause not yet found). Such a
       // lambda is solved again from the lambda = infinity fit and the lower objective kept.
-      if (rep.constrained &&
-          kkt_violation(P, pen, opt.lambda(l), theta, opt.p_min, rep.multipliers) > cold_restart_kkt) {
+      residual = kkt();
+      if (rep.constrained && residual > cold_restart_kkt) {
         parameters cold = null_theta;
         const solve_report again = solve(P, pen, opt.lambda(l), false, cold, opt, false, context);
         if (again.objective < rep.objective) {
           theta = cold;
           rep = again;
+          residual = kkt();
         }
       }
     }
@@ -195,7 +199,7 @@ presto_fit fit_path(const arma::mat& X, const arma::uvec& y, arma::uword n_class
     fit.n_nonzero(l) = arma::accu(theta.psi != 0);
     fit.iterations(l) = rep.iterations;
     fit.sweeps(l) = rep.sweeps;
-    fit.kkt_violation(l) = kkt_violation(P, pen, opt.lambda(l), theta, opt.p_min, rep.multipliers);
+    fit.kkt_violation(l) = residual;
     fit.converged(l) = rep.converged;
     fit.constrained(l) = rep.constrained;
     if (!rep.converged && fit.message.empty())

@@ -57,7 +57,10 @@
 // is judged on fresh iterations only. The duality gap is at most mu (K-2). When the
 // previous lambda of the path was constrained, the barrier comes first (from a warm start
 // on the boundary the plain Newton step would cross, after a wasted solve), followed by a
-// plain Newton polish if no constraint multiplier turns out positive. Cost
+// plain Newton polish if no constraint multiplier turns out positive. Safeguard: a
+// constrained lambda whose Lagrangian KKT residual exceeds 1e-6 is solved again from the
+// lambda = infinity fit and the lower objective kept (a warm-started solve has been seen
+// to stop up to 1e-7 above the optimum; cause not yet found). Cost
 // (bench/results/presto_cost.csv, n = 1e4, K = 4, one thread): the 20-lambda path takes
 // about 2 s at p = 100, 16 s at p = 300 and 19 min at p = 1000, nearly all of it in the
 // constrained lambdas.
